@@ -1,0 +1,1 @@
+"""Response-caching middleware on any Django cache (local memory or Redis)."""

@@ -1,0 +1,1 @@
+"""Memoized server-side components, virtual scrolling and lazy-loaded components as template tags."""

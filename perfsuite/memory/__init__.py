@@ -1,0 +1,1 @@
+"""Memory monitoring and cleanup middleware."""

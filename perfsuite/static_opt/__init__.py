@@ -1,0 +1,1 @@
+"""Static files with ETags, 304s, precompression and long-lived caching."""

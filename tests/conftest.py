@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+
+from tests import routers
+from tests.services import (
+    PostgresServer,
+    RedisServer,
+    missing,
+    postgres_bin_dir,
+    redis_binary,
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None or "postgres" not in settings.DATABASES:
+        missing("PostgreSQL server (pg_ctl)", "postgresql")
+    server = PostgresServer(bin_dir, int(settings.DATABASES["postgres"]["PORT"]))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker):  # type: ignore[no-untyped-def]
+    """Create test databases on SQLite, and on PostgreSQL when its binary is here."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    aliases = {"default"}
+    if "postgres" in settings.DATABASES and postgres_bin_dir() is not None:
+        request.getfixturevalue("postgres_server")
+        aliases.add("postgres")
+    with django_db_blocker.unblock():
+        names = setup_databases(verbosity=0, interactive=False, aliases=aliases)
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(names, verbosity=0)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_alias(request) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Run a database test on SQLite and on PostgreSQL; route the ORM to that alias."""
+    alias = "default" if request.param == "sqlite" else "postgres"
+    if alias == "postgres":
+        if "postgres" not in settings.DATABASES:
+            missing("PostgreSQL server (pg_ctl)", "postgresql")
+        request.getfixturevalue("postgres_server")
+    request.getfixturevalue("django_db_setup")
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        raise pytest.UsageError("db_alias needs @pytest.mark.django_db(databases='__all__')")
+    routers.ACTIVE["alias"] = alias
+    yield alias
+    routers.ACTIVE["alias"] = "default"
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    binary = redis_binary()
+    if binary is None:
+        missing("redis-server", "redis-server")
+    server = RedisServer(binary)
+    server.start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> Iterator[str]:
+    """A clean Redis database for one test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    yield redis_server.url
+    client.close()

@@ -1,0 +1,96 @@
+"""The demo site switches its parts by environment variables only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import demo_env, manage, run_python
+
+DUMP = """
+import json, django
+django.setup()
+from django.conf import settings
+db = settings.DATABASES["default"]
+print(json.dumps({
+    "engine": db["ENGINE"],
+    "name": str(db["NAME"]),
+    "host": db.get("HOST"),
+    "port": db.get("PORT"),
+    "pool": db.get("OPTIONS", {}).get("pool"),
+    "cache": settings.CACHES["default"]["BACKEND"],
+    "cache_location": settings.CACHES["default"].get("LOCATION"),
+    "broker": settings.CELERY_BROKER_URL,
+    "results": settings.CELERY_RESULT_BACKEND,
+    "perfsuite": settings.PERFSUITE,
+    "debug": settings.DEBUG,
+}))
+"""
+
+
+def dump(**env: str) -> dict:
+    result = run_python(DUMP, demo_env(**env))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_no_environment_gives_embedded_defaults(tmp_path) -> None:
+    got = dump(PERFSUITE_VAR_DIR=str(tmp_path))
+    assert got["engine"] == "django.db.backends.sqlite3"
+    assert got["name"].endswith("db.sqlite3")
+    assert got["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert got["broker"] == "filesystem://"
+    assert got["results"].startswith("file://")
+    assert got["perfsuite"] == {"STORE": "local"}
+    assert got["debug"] is True
+
+
+def test_database_url_selects_postgres_with_pool() -> None:
+    got = dump(DATABASE_URL="postgres://shop:secret@127.0.0.1:5433/shopdb")
+    assert got["engine"] == "django.db.backends.postgresql"
+    assert got["name"] == "shopdb"
+    assert got["host"] == "127.0.0.1"
+    assert str(got["port"]) == "5433"
+    assert got["pool"], "Django's connection pool must be enabled"
+    assert got["cache"].endswith("LocMemCache")
+
+
+def test_redis_url_selects_django_redis_broker_and_metrics_store() -> None:
+    url = "redis://127.0.0.1:6390/2"
+    got = dump(REDIS_URL=url)
+    assert got["cache"] == "django_redis.cache.RedisCache"
+    assert got["cache_location"] == url
+    assert got["broker"] == url
+    assert got["results"] == url
+    assert got["perfsuite"] == {"STORE": "redis", "REDIS_URL": url}
+    assert got["engine"] == "django.db.backends.sqlite3"
+
+
+def test_debug_off_requires_a_secret_key() -> None:
+    result = manage("check", env=demo_env(DJANGO_DEBUG="0"))
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DATABASE_URL", "postgres://user@127.0.0.1:notaport/db"),
+        ("DATABASE_URL", "mysql://user@127.0.0.1/db"),
+        ("DATABASE_URL", "postgres://127.0.0.1:5432/"),
+        ("DATABASE_URL", "just-garbage"),
+        ("REDIS_URL", "redis://127.0.0.1:99999999/0"),
+        ("REDIS_URL", "http://127.0.0.1:6379/0"),
+        ("REDIS_URL", "redis://127.0.0.1:6379/notadb"),
+        ("DJANGO_DEBUG", "maybe"),
+    ],
+)
+def test_malformed_variable_stops_with_one_clear_line(variable: str, value: str) -> None:
+    result = manage("check", env=demo_env(**{variable: value}))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert variable in lines[0]
+    assert "Traceback" not in result.stderr

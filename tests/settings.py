@@ -1,0 +1,34 @@
+"""Settings of the test run: the demo site with an in-memory SQLite database.
+
+When a PostgreSQL server binary is on this machine, a second alias ``postgres``
+points at the server that ``tests/conftest.py`` starts on a free port; the
+``db_alias`` fixture runs database tests on both through ``tests.routers``.
+"""
+
+from project.settings import *  # noqa: F403
+from project.settings import INSTALLED_APPS
+from tests.services import free_port, postgres_bin_dir
+
+DEBUG = False
+SECRET_KEY = "tests-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+
+DATABASES = {
+    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+}
+if postgres_bin_dir() is not None:
+    DATABASES["postgres"] = {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": "127.0.0.1",
+        "PORT": str(free_port()),
+        "USER": "postgres",
+        "NAME": "perfsuite",
+        "TEST": {"NAME": "test_perfsuite"},
+    }
+DATABASE_ROUTERS = ["tests.routers.ActiveAliasRouter"]
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+PERFSUITE = {"STORE": "local"}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = False
+INSTALLED_APPS = list(INSTALLED_APPS)
