@@ -1,0 +1,1 @@
+"""The demo shop: products, user profiles and posts, rendered on the server."""

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("products/", views.product_list, name="products"),
+    path("products/<int:pk>/", views.product_detail, name="product-detail"),
+    path("posts/", views.post_list, name="posts"),
+    path("posts/<int:pk>/", views.post_detail, name="post-detail"),
+    path("profile/", views.profile, name="profile"),
+    path("tasks/demo/", views.run_demo_task, name="demo-task"),
+]

@@ -1,0 +1,96 @@
+"""Server-rendered pages of the demo site.
+
+Every value that comes from the database goes through the template engine's
+auto-escaping: nothing here marks user data safe.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET, require_http_methods
+from kombu.exceptions import KombuError
+
+from . import tasks
+from .models import Post, Product, Profile
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 50
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    context = {
+        "first_product": Product.objects.only("pk").order_by("pk").first(),
+        "first_post": Post.objects.filter(status=Post.Status.PUBLISHED)
+        .only("pk")
+        .order_by("pk")
+        .first(),
+    }
+    return render(request, "shop/home.html", context)
+
+
+@require_GET
+def product_list(request: HttpRequest) -> HttpResponse:
+    products = Product.objects.only("pk", "name", "price", "description").order_by("name", "pk")
+    # get_page() turns a non-number into page 1 and a page past the end into the last one.
+    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "shop/product_list.html", {"page": page})
+
+
+@require_GET
+def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    product = get_object_or_404(Product, pk=pk)
+    return render(request, "shop/product_detail.html", {"product": product})
+
+
+@require_GET
+def post_list(request: HttpRequest) -> HttpResponse:
+    posts = (
+        Post.objects.filter(status=Post.Status.PUBLISHED)
+        .select_related("author")
+        .only("pk", "title", "created_at", "author__username")
+        .order_by("-created_at", "-pk")
+    )
+    page = Paginator(posts, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "shop/post_list.html", {"page": page})
+
+
+@require_GET
+def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    post = get_object_or_404(
+        Post.objects.select_related("author"), pk=pk, status=Post.Status.PUBLISHED
+    )
+    return render(request, "shop/post_detail.html", {"post": post})
+
+
+@require_GET
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "profile": Profile.objects.filter(user_id=user.pk).first(),
+        "post_count": Post.objects.filter(author_id=user.pk).count(),
+    }
+    return render(request, "shop/profile.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def run_demo_task(request: HttpRequest) -> HttpResponse:
+    context: dict[str, object] = {}
+    status = 200
+    if request.method == "POST":
+        try:
+            result = tasks.add.delay(2, 3)
+        except (KombuError, OSError) as exc:
+            logger.warning("demo task not enqueued: %s", exc)
+            context["error"] = "The task broker is unreachable right now; try again later."
+            status = 503
+        else:
+            context["task_id"] = result.id
+    return render(request, "shop/demo_task.html", context, status=status)
