@@ -147,8 +147,9 @@ class PostgresServer:
 class RedisServer:
     """A redis-server on 127.0.0.1 that a test can stop and start again on the same port."""
 
-    def __init__(self, binary: str, port: int | None = None) -> None:
+    def __init__(self, binary: str, port: int | None = None, *, persist: bool = False) -> None:
         self.binary = binary
+        self.persist = persist
         self.port = port or free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="perfsuite-redis-"))
         self.proc: subprocess.Popen[bytes] | None = None
@@ -164,7 +165,9 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.persist else "no",
+                "--appendfsync",
+                "always",
                 "--dir",
                 str(self.dir),
             ],

@@ -47,6 +47,8 @@ def check_perfsuite_settings(app_configs: Any = None, **kwargs: Any) -> list[Che
                 )
             )
     store = user.get("STORE", "local")
+    if any(key == "STORE" for key, _ in validation_errors(user)):
+        return errors
     if store == "redis" and not user.get("REDIS_URL"):
         errors.append(
             Error(

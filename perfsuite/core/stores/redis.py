@@ -1,0 +1,265 @@
+"""The ``redis`` store: every process and machine adds into one view.
+
+Each process's flusher sends its deltas as one Lua script call (one round trip,
+atomic, applied at most once per batch id, so a retry after a lost reply never
+double-counts). Layout under ``KEY_PREFIX`` (default ``perfsuite``):
+
+- ``{p}:series``        hash, series id -> JSON (kind, name, labels)
+- ``{p}:t``             totals since reset
+- ``{p}:m:{minute}``    per-minute buckets, TTL ``BUCKET_TTL``
+- ``{p}:h:{hour}``      per-hour buckets, TTL ``BUCKET_TTL`` + 1 h (the 24 h window)
+- ``{p}:g``             gauges, one field per series and process, with a timestamp
+- ``{p}:meta``          reset time
+
+Fields of a bucket hash are ``{sid}|c`` (counter), ``{sid}|n``, ``|s``, ``|lo``,
+``|hi`` and one ``{sid}|p{k}`` / ``|n{k}`` / ``|z`` per histogram bucket.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from importlib import resources
+from typing import Any
+
+from ..conf import perf_settings
+from ..series import Batch, MinuteDeltas, SeriesId
+from ..sketch import HistData, Mapping
+from .base import Point, Snapshot, Store, minute_now, window_seconds
+
+_LUA = resources.files("perfsuite.core.stores").joinpath("flush.lua").read_text()
+
+
+def _num(value: float) -> str:
+    return repr(float(value))
+
+
+class RedisStore(Store):
+    def __init__(
+        self,
+        mapping: Mapping,
+        url: str,
+        *,
+        prefix: str = "perfsuite",
+        bucket_ttl: int = 86400,
+        socket_timeout: float = 0.5,
+        gauge_stale_after: float = 120,
+    ) -> None:
+        super().__init__(mapping)
+        self.url = url
+        self.prefix = prefix
+        self.bucket_ttl = int(bucket_ttl)
+        self.socket_timeout = socket_timeout
+        self.gauge_stale_after = gauge_stale_after
+        self._client: Any = None
+        self._script: Any = None
+        self._lock = threading.Lock()
+        self.process = f"{socket.gethostname()}:{os.getpid()}"
+
+    @classmethod
+    def from_settings(cls, mapping: Mapping) -> RedisStore:
+        url = perf_settings.REDIS_URL
+        if not url:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured("PERFSUITE['STORE'] is 'redis' but REDIS_URL is not set")
+        return cls(
+            mapping,
+            url,
+            prefix=perf_settings.KEY_PREFIX,
+            bucket_ttl=perf_settings.BUCKET_TTL,
+            socket_timeout=float(perf_settings.REDIS_SOCKET_TIMEOUT),
+            gauge_stale_after=float(perf_settings.GAUGE_STALE_AFTER),
+        )
+
+    # -- connection ----------------------------------------------------
+    @property
+    def client(self) -> Any:
+        client = self._client
+        if client is None:
+            import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+
+            with self._lock:
+                client = self._client
+                if client is None:
+                    client = redis.Redis.from_url(
+                        self.url,
+                        socket_timeout=self.socket_timeout,
+                        socket_connect_timeout=self.socket_timeout,
+                        retry=Retry(NoBackoff(), 0),
+                        health_check_interval=30,
+                    )
+                    self._script = client.register_script(_LUA)
+                    self._client = client
+        return client
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.close()
+            except Exception:
+                pass
+
+    def after_fork(self) -> None:
+        self._client = None
+        self.process = f"{socket.gethostname()}:{os.getpid()}"
+
+    # -- writing -------------------------------------------------------
+    def _payload(self, batch: Batch) -> str:
+        series: dict[str, str] = {}
+
+        def sid_of(key: SeriesId) -> str:
+            # Always sent (HSETNX): another process may have reset the store.
+            sid = key.sid
+            if sid not in series:
+                series[sid] = key.encode()
+            return sid
+
+        chunks = []
+        for minute in sorted(batch.minutes):
+            deltas = batch.minutes[minute]
+            counters = {sid_of(k): _num(v) for k, v in deltas.counters.items()}
+            hists = {
+                sid_of(k): {
+                    "n": h.count,
+                    "s": _num(h.sum),
+                    "lo": _num(h.min),
+                    "hi": _num(h.max),
+                    "b": h.bucket_fields(),
+                }
+                for k, h in deltas.histograms.items()
+                if h.count
+            }
+            chunks.append([minute, {"c": counters or {}, "h": hists or {}}])
+        gauges = {
+            f"{sid_of(k)}|{self.process}": json.dumps([value, ts])
+            for k, (value, ts) in batch.gauges.items()
+        }
+        payload = {
+            "id": batch.id,
+            "ttl": self.bucket_ttl,
+            "series": series,
+            "chunks": chunks,
+            "gauges": gauges,
+        }
+        return json.dumps(payload, separators=(",", ":"))
+
+    def write(self, batch: Batch) -> None:
+        client = self.client
+        self._script(keys=[self.prefix], args=[self._payload(batch)], client=client)
+
+    # -- reading -------------------------------------------------------
+    def _parse(self, raw: dict[bytes, bytes], into: MinuteDeltas) -> None:
+        counters = into.counters
+        hists: dict[str, HistData] = {}
+        counter_vals: dict[str, float] = {}
+        for field_b, value_b in raw.items():
+            field = field_b.decode()
+            sid, _, part = field.partition("|")
+            if part == "c":
+                counter_vals[sid] = counter_vals.get(sid, 0) + float(value_b)
+                continue
+            hist = hists.get(sid)
+            if hist is None:
+                hist = hists[sid] = HistData()
+            if part == "n":
+                hist.count += int(value_b)
+            elif part == "s":
+                hist.sum += float(value_b)
+            elif part == "lo":
+                hist.min = min(hist.min, float(value_b))
+            elif part == "hi":
+                hist.max = max(hist.max, float(value_b))
+            else:
+                hist.add_bucket_field(part, int(value_b))
+        for sid, value in counter_vals.items():
+            key = self._series.get(sid)
+            if key is not None:
+                counters[key] = counters.get(key, 0) + value
+        for sid, hist in hists.items():
+            key = self._series.get(sid)
+            if key is None:
+                continue
+            mine = into.histograms.get(key)
+            if mine is None:
+                into.histograms[key] = hist
+            else:
+                mine.merge(hist)
+
+    def snapshot(self, window: str = "all", *, points: bool = False) -> Snapshot:
+        seconds = window_seconds(window)
+        now = time.time()
+        now_minute = minute_now(now)
+        p = self.prefix
+        if seconds is None:
+            window_keys = [f"{p}:t"]
+        elif seconds <= 3600:
+            window_keys = [f"{p}:m:{m}" for m in range(now_minute - seconds // 60 + 1, now_minute + 1)]
+        else:
+            hour = now_minute // 60
+            window_keys = [f"{p}:h:{h}" for h in range(hour - seconds // 3600 + 1, hour + 1)]
+        point_units: list[tuple[int, str]] = []
+        if points:
+            if seconds is not None and seconds > 3600:
+                hour = now_minute // 60
+                point_units = [(h * 3600, f"{p}:h:{h}") for h in range(hour - 23, hour + 1)]
+            else:
+                point_units = [
+                    (m * 60, f"{p}:m:{m}") for m in range(now_minute - 59, now_minute + 1)
+                ]
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hgetall(f"{p}:series")
+        pipe.hgetall(f"{p}:g")
+        pipe.hgetall(f"{p}:meta")
+        for key in window_keys:
+            pipe.hgetall(key)
+        for _start, key in point_units:
+            pipe.hgetall(key)
+        results = pipe.execute()
+        self._series = {k.decode(): SeriesId.decode(v) for k, v in results[0].items()}
+        snap = Snapshot(window=window, mapping=self.mapping, generated_at=now)
+        merged = MinuteDeltas()
+        offset = 3
+        for raw in results[offset : offset + len(window_keys)]:
+            self._parse(raw, merged)
+        snap.counters = merged.counters
+        snap.histograms = merged.histograms
+        offset += len(window_keys)
+        for (start, _key), raw in zip(point_units, results[offset:], strict=True):
+            deltas = MinuteDeltas()
+            self._parse(raw, deltas)
+            snap.points.append(Point(start=start, counters=deltas.counters, histograms=deltas.histograms))
+        processes: set[str] = set()
+        stale: list[bytes] = []
+        for field_b, value_b in results[1].items():
+            sid, _, process = field_b.decode().partition("|")
+            value, ts = json.loads(value_b)
+            if now - ts > self.gauge_stale_after:
+                stale.append(field_b)
+                continue
+            key = self._series.get(sid)
+            if key is not None:
+                snap.gauges.setdefault(key, []).append(float(value))
+                processes.add(process)
+        if stale:
+            self.client.hdel(f"{p}:g", *stale)
+        meta = {k.decode(): v.decode() for k, v in results[2].items()}
+        snap.meta = {
+            "store": "redis",
+            "processes": len(processes),
+            "reset_at": float(meta["reset_at"]) if "reset_at" in meta else None,
+        }
+        return snap
+
+    def reset(self) -> None:
+        client = self.client
+        keys = list(client.scan_iter(match=f"{self.prefix}:*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.unlink(*keys[start : start + 500])
+        client.hset(f"{self.prefix}:meta", "reset_at", repr(time.time()))

@@ -1,0 +1,84 @@
+"""The request timing context: named durations collected during one request.
+
+``perf_monitor`` opens a context per request and turns it into the
+``Server-Timing`` header and the per-route breakdown; any app adds entries:
+
+    from perfsuite.core import timing
+
+    with timing.timed("db", "orders query"):
+        ...
+    timing.add("cache", 0.0021, "hit")
+
+Outside a request (management commands, Celery tasks) ``add`` and ``timed`` cost
+one context-variable lookup and record nothing. The context is a contextvar, so
+each thread and each asyncio task sees its own request; tasks and
+``sync_to_async`` threads spawned by a request share that request's entries.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Entry:
+    name: str
+    duration: float  # seconds
+    description: str | None = None
+
+
+@dataclass(slots=True)
+class RequestTimings:
+    started: float = field(default_factory=time.perf_counter)
+    entries: list[Entry] = field(default_factory=list)
+
+    def add(self, name: str, duration: float, description: str | None = None) -> None:
+        self.entries.append(Entry(name, duration, description))
+
+    def totals(self) -> dict[str, float]:
+        """Seconds per entry name, summed."""
+        out: dict[str, float] = {}
+        for entry in self.entries:
+            out[entry.name] = out.get(entry.name, 0.0) + entry.duration
+        return out
+
+
+_current: ContextVar[RequestTimings | None] = ContextVar("perfsuite_timings", default=None)
+
+
+def begin() -> Token[RequestTimings | None]:
+    """Open a timing context for the current request; pass the token to :func:`end`."""
+    return _current.set(RequestTimings())
+
+
+def end(token: Token[RequestTimings | None]) -> None:
+    _current.reset(token)
+
+
+def current() -> RequestTimings | None:
+    return _current.get()
+
+
+def add(name: str, duration: float, description: str | None = None) -> None:
+    """Add a named duration (seconds) to the current request, if there is one."""
+    timings = _current.get()
+    if timings is not None:
+        timings.entries.append(Entry(name, duration, description))
+
+
+@contextmanager
+def timed(name: str, description: str | None = None) -> Iterator[None]:
+    """Time the ``with`` block and add it to the current request."""
+    timings = _current.get()
+    if timings is None:
+        yield
+        return
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings.entries.append(Entry(name, time.perf_counter() - start, description))
