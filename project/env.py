@@ -93,7 +93,9 @@ def redis_url_from_env() -> str | None:
     example = "redis://127.0.0.1:6379/0"
     parts = _check_port("REDIS_URL", url, example)
     if parts.scheme not in ("redis", "rediss", "unix"):
-        raise EnvError("REDIS_URL", f"has the unsupported scheme {parts.scheme or '(none)'!r}", example)
+        raise EnvError(
+            "REDIS_URL", f"has the unsupported scheme {parts.scheme or '(none)'!r}", example
+        )
     if parts.scheme != "unix" and not parts.hostname:
         raise EnvError("REDIS_URL", "has no host name", example)
     db = parts.path.strip("/")

@@ -24,7 +24,9 @@ DEBUG = flag("DJANGO_DEBUG", True)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise EnvError("DJANGO_SECRET_KEY", "must be set when DJANGO_DEBUG=0", "a long random string")
+        raise EnvError(
+            "DJANGO_SECRET_KEY", "must be set when DJANGO_DEBUG=0", "a long random string"
+        )
     SECRET_KEY = "django-insecure-demo-only-key-never-use-in-production"
 ALLOWED_HOSTS = [
     h.strip()

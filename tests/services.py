@@ -38,7 +38,9 @@ def wait_for_port(port: int, timeout: float = 20.0, host: str = "127.0.0.1") -> 
 
 
 def missing(what: str, package: str) -> None:
-    message = f"{what} not found: install the Debian package '{package}' (apt-get install {package})"
+    message = (
+        f"{what} not found: install the Debian package '{package}' (apt-get install {package})"
+    )
     if REQUIRE_SERVICES:
         pytest.fail(message + " [PERFSUITE_REQUIRE_SERVICES=1]", pytrace=False)
     pytest.skip(message)

@@ -103,43 +103,52 @@ class Metric:
     def series_count(self) -> int:
         return self._count
 
+    def all_children(self) -> list[Any]:
+        found = {id(c): c for c in self._children.values()}
+        for extra in (self._other, getattr(self, "_default", None)):
+            if extra is not None:
+                found[id(extra)] = extra
+        return list(found.values())
+
 
 class _CounterChild:
-    __slots__ = ("_key", "_reg")
+    __slots__ = ("_key", "_lock", "_reg", "_value")
 
     def __init__(self, registry: Registry, key: SeriesId) -> None:
         self._reg = registry
         self._key = key
+        self._lock = registry._lock
+        self._value: float | None = None
 
     def inc(self, amount: float = 1) -> None:
-        reg = self._reg
-        with reg._lock:
-            minute = int(_time() // 60)
-            if minute != reg._minute:
-                reg._rotate(minute)
-            counters = reg._cur.counters
-            key = self._key
-            counters[key] = counters.get(key, 0) + amount
+        with self._lock:
+            value = self._value
+            if value is None:
+                self._value = amount
+                self._reg._mark(self)
+            else:
+                self._value = value + amount
+
+    def discard(self) -> None:
+        self._value = None
 
 
 class _HistogramChild:
-    __slots__ = ("_key", "_mult", "_reg")
+    __slots__ = ("_hist", "_key", "_lock", "_mult", "_reg")
 
     def __init__(self, registry: Registry, key: SeriesId) -> None:
         self._reg = registry
         self._key = key
+        self._lock = registry._lock
         self._mult = registry.mapping.multiplier
+        self._hist: HistData | None = None
 
     def observe(self, value: float) -> None:
-        reg = self._reg
-        with reg._lock:
-            minute = int(_time() // 60)
-            if minute != reg._minute:
-                reg._rotate(minute)
-            hists = reg._cur.histograms
-            hist = hists.get(self._key)
+        with self._lock:
+            hist = self._hist
             if hist is None:
-                hist = hists[self._key] = HistData()
+                hist = self._hist = HistData()
+                self._reg._mark(self)
             if value > MIN_INDEXABLE:
                 bucket = _ceil(_log(value) * self._mult)
                 pos = hist.pos
@@ -151,7 +160,10 @@ class _HistogramChild:
                 if value > hist.max:
                     hist.max = value
             else:
-                hist.add(value, reg.mapping)
+                hist.add(value, self._reg.mapping)
+
+    def discard(self) -> None:
+        self._hist = None
 
 
 class _GaugeChild:
@@ -228,6 +240,7 @@ class Registry:
         self.mapping = Mapping(0.01)
         self.max_series = 500
         self.dropped = 0
+        self._dropped_unsent = 0
         self._reset_buffers()
         self._flusher: threading.Thread | None = None
         self._stop = threading.Event()
@@ -256,7 +269,7 @@ class Registry:
         if Mapping(accuracy) != self.mapping:
             self.mapping = Mapping(accuracy)
             for metric in self._metrics.values():
-                for child in metric._children.values():
+                for child in metric.all_children():
                     if isinstance(child, _HistogramChild):
                         child._mult = self.mapping.multiplier
         if self._fixed_store is None:
@@ -278,8 +291,7 @@ class Registry:
 
     def _reset_buffers(self) -> None:
         self._lock = threading.Lock()
-        self._minute = -1
-        self._cur = MinuteDeltas()
+        self._dirty: list[Any] = []
         self._closed: dict[int, MinuteDeltas] = {}
         self._gauges: dict[SeriesId, tuple[float, float]] = {}
         self._carry: Batch | None = None
@@ -287,6 +299,11 @@ class Registry:
     def _after_fork(self) -> None:
         # The parent's unflushed deltas are the parent's to flush.
         self._reset_buffers()
+        for metric in self._metrics.values():
+            for child in metric.all_children():
+                if isinstance(child, _CounterChild | _HistogramChild):
+                    child._lock = self._lock
+                    child.discard()
         self._flush_lock = threading.Lock()
         self._flusher = None
         self._stop = threading.Event()
@@ -307,7 +324,9 @@ class Registry:
             self._metrics[name] = metric
             return metric
 
-    def counter(self, name: str, documentation: str = "", labelnames: Sequence[str] = ()) -> Counter:
+    def counter(
+        self, name: str, documentation: str = "", labelnames: Sequence[str] = ()
+    ) -> Counter:
         return self._define(Counter, name, documentation, labelnames)
 
     def gauge(self, name: str, documentation: str = "", labelnames: Sequence[str] = ()) -> Gauge:
@@ -325,39 +344,52 @@ class Registry:
         return list(self._metrics.values())
 
     # -- buffering -----------------------------------------------------
-    def _rotate(self, minute: int) -> None:
-        """Called under the lock when the wall-clock minute changes (and on first use)."""
-        if not self._configured:
-            self.configure()
-        if self._minute >= 0 and len(self._cur):
-            closed = self._closed.get(self._minute)
-            if closed is None:
-                self._closed[self._minute] = self._cur
-            else:
-                closed.merge(self._cur)
-        self._cur = MinuteDeltas()
-        self._minute = minute
+    def _mark(self, child: Any) -> None:
+        """Called under the lock when a series records for the first time since a drain."""
+        self._dirty.append(child)
         if self._flusher is None and self._autoflush:
             self._start_flusher()
 
+    def _collect(self) -> None:
+        """Under the lock: move what the series recorded into this minute's deltas."""
+        dirty = self._dirty
+        if not dirty:
+            return
+        self._dirty = []
+        minute = int(_time() // 60)
+        deltas = self._closed.get(minute)
+        if deltas is None:
+            deltas = self._closed[minute] = MinuteDeltas()
+        counters = deltas.counters
+        histograms = deltas.histograms
+        for child in dirty:
+            key = child._key
+            if isinstance(child, _CounterChild):
+                value = child._value
+                child._value = None
+                if value is not None:
+                    counters[key] = counters.get(key, 0) + value
+            else:
+                hist = child._hist
+                child._hist = None
+                if hist is not None:
+                    mine = histograms.get(key)
+                    if mine is None:
+                        histograms[key] = hist
+                    else:
+                        mine.merge(hist)
+
     def _drain(self) -> Batch:
         with self._lock:
-            minutes = self._closed
-            if len(self._cur):
-                current = minutes.get(self._minute)
-                if current is None:
-                    minutes[self._minute] = self._cur
-                else:
-                    current.merge(self._cur)
-            batch = Batch(minutes=minutes, gauges=self._gauges)
+            self._collect()
+            batch = Batch(minutes=self._closed, gauges=self._gauges)
             self._closed = {}
-            self._cur = MinuteDeltas()
             self._gauges = dict(self._gauges)
         return batch
 
     def pending_size(self) -> int:
         with self._lock:
-            size = len(self._cur) + sum(len(d) for d in self._closed.values())
+            size = len(self._dirty) + sum(len(d) for d in self._closed.values())
         return size + (self._carry.size() if self._carry is not None else 0)
 
     # -- flushing ------------------------------------------------------
@@ -394,6 +426,10 @@ class Registry:
             return True
 
     def _recovered(self) -> None:
+        if self._dropped_unsent:
+            # Recorded once the store is back, so the count itself is never dropped.
+            self.dropped_counter.inc(self._dropped_unsent)
+            self._dropped_unsent = 0
         if self._failing_since is not None:
             logger.warning(
                 "perfsuite metrics store is reachable again after %.0fs; buffered deltas sent",
@@ -409,8 +445,9 @@ class Registry:
             limit = 50000
         dropped = 0
         with self._lock:
+            self._collect()
             carry = self._carry
-            size = len(self._cur) + sum(len(d) for d in self._closed.values())
+            size = sum(len(d) for d in self._closed.values())
             size += carry.size() if carry is not None else 0
             while size > limit:
                 if carry is not None and carry.minutes:
@@ -424,8 +461,10 @@ class Registry:
                 dropped += oldest.observations()
         if dropped:
             self.dropped += dropped
-            self.dropped_counter.inc(dropped)
-            logger.warning("perfsuite dropped %d buffered observations (store unreachable)", dropped)
+            self._dropped_unsent += dropped
+            logger.warning(
+                "perfsuite dropped %d buffered observations (store unreachable)", dropped
+            )
 
     def _warn(self, exc: Exception) -> None:
         now = _time()

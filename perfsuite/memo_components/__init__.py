@@ -1,1 +1,3 @@
-"""Memoized server-side components, virtual scrolling and lazy-loaded components as template tags."""
+"""Memoized server-side components, virtual scrolling and lazy-loaded components as
+template tags.
+"""

@@ -1,1 +1,3 @@
-"""Request timing middleware, APM metrics with percentiles and the performance dashboard in Django admin."""
+"""Request timing middleware, APM metrics with percentiles and the performance dashboard in
+Django admin.
+"""

@@ -1,1 +1,3 @@
-"""ORM tooling against N+1 queries, search with pagination, bulk operations and connection pool stats."""
+"""ORM tooling against N+1 queries, search with pagination, bulk operations and connection
+pool stats.
+"""

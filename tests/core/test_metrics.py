@@ -8,8 +8,8 @@ import pytest
 from django.test import override_settings
 
 from perfsuite.core.metrics import OTHER, OVERFLOW_METRIC, Registry
-from perfsuite.core.stores import LocalStore
 from perfsuite.core.sketch import Mapping
+from perfsuite.core.stores import LocalStore
 
 
 @pytest.fixture

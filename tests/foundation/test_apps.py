@@ -68,7 +68,7 @@ def test_suite_never_imports_the_demo_project() -> None:
     assert offenders == []
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(databases="__all__")
 def test_migrations_are_up_to_date() -> None:
     out = io.StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=out)

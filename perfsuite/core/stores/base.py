@@ -18,9 +18,7 @@ def window_seconds(window: str) -> int | None:
     try:
         return WINDOWS[window]
     except KeyError:
-        raise ValueError(
-            f"unknown window {window!r}; choose one of {', '.join(WINDOWS)}"
-        ) from None
+        raise ValueError(f"unknown window {window!r}; choose one of {', '.join(WINDOWS)}") from None
 
 
 @dataclass

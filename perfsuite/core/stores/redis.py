@@ -200,7 +200,9 @@ class RedisStore(Store):
         if seconds is None:
             window_keys = [f"{p}:t"]
         elif seconds <= 3600:
-            window_keys = [f"{p}:m:{m}" for m in range(now_minute - seconds // 60 + 1, now_minute + 1)]
+            window_keys = [
+                f"{p}:m:{m}" for m in range(now_minute - seconds // 60 + 1, now_minute + 1)
+            ]
         else:
             hour = now_minute // 60
             window_keys = [f"{p}:h:{h}" for h in range(hour - seconds // 3600 + 1, hour + 1)]
@@ -234,7 +236,9 @@ class RedisStore(Store):
         for (start, _key), raw in zip(point_units, results[offset:], strict=True):
             deltas = MinuteDeltas()
             self._parse(raw, deltas)
-            snap.points.append(Point(start=start, counters=deltas.counters, histograms=deltas.histograms))
+            snap.points.append(
+                Point(start=start, counters=deltas.counters, histograms=deltas.histograms)
+            )
         processes: set[str] = set()
         stale: list[bytes] = []
         for field_b, value_b in results[1].items():
