@@ -46,7 +46,6 @@ def table(
     base = results[baseline]
     for name, values in results.items():
         ratios = [v / b for v, b in zip(values, base, strict=True)]
-        lines.append(
-            f"| {name} | {statistics.median(values) * scale:,.3f} | x{statistics.median(ratios):.2f} |"
-        )
+        median = statistics.median(values) * scale
+        lines.append(f"| {name} | {median:,.3f} | x{statistics.median(ratios):.2f} |")
     return "\n".join(lines) + "\n"
