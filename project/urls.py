@@ -3,5 +3,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("metrics/", include("perfsuite.perf_monitor.urls")),
     path("", include("project.shop.urls")),
 ]

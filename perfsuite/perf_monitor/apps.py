@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from . import conf  # noqa: F401  (declares this app's PERFSUITE keys)
+
 
 class PerfMonitorConfig(AppConfig):
     name = "perfsuite.perf_monitor"
@@ -11,3 +13,5 @@ class PerfMonitorConfig(AppConfig):
 
     def ready(self) -> None:
         from perfsuite.core import checks  # noqa: F401  (registers the settings checks)
+
+        from . import checks as app_checks  # noqa: F401

@@ -1,0 +1,117 @@
+"""``PerformanceMiddleware``: times every request once, on WSGI and ASGI alike.
+
+Hand-written hybrid middleware: under ASGI it is a coroutine and never hops to
+a thread. All bookkeeping is in :meth:`PerformanceMiddleware._finish`, which never
+lets an error of its own break the response.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpRequest, HttpResponseBase
+
+from perfsuite.core import timing
+from perfsuite.core.conf import perf_settings
+
+from . import recorder
+
+logger = logging.getLogger("perfsuite.perf_monitor")
+
+_perf_counter = time.perf_counter
+
+
+class PerformanceMiddleware:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        start = _perf_counter()
+        token = timing.begin()
+        recorder.INFLIGHT.inc()
+        try:
+            try:
+                response = self.get_response(request)
+            except BaseException:
+                self._finish(request, None, start)
+                raise
+            self._finish(request, response, start)
+            return response
+        finally:
+            timing.end(token)
+
+    async def __acall__(self, request: HttpRequest) -> Any:
+        start = _perf_counter()
+        token = timing.begin()
+        recorder.INFLIGHT.inc()
+        try:
+            try:
+                response = await self.get_response(request)
+            except BaseException:
+                self._finish(request, None, start)
+                raise
+            self._finish(request, response, start)
+            return response
+        finally:
+            timing.end(token)
+
+    def _finish(
+        self, request: HttpRequest, response: HttpResponseBase | None, start: float
+    ) -> None:
+        elapsed = _perf_counter() - start
+        try:
+            recorder.record_request(request, response, elapsed)
+            if response is not None:
+                add_headers(response, elapsed)
+        except Exception:  # monitoring must never break the response
+            logger.warning("perf_monitor bookkeeping failed", exc_info=True)
+
+
+def _token(name: str) -> str:
+    """A Server-Timing metric name must be an HTTP token."""
+    out = "".join(
+        c if c.isascii() and (c.isalnum() or c in "!#$%&'*+-.^_`|~") else "_" for c in name
+    )
+    return out or "_"
+
+
+def _quoted(text: str) -> str:
+    """An HTTP quoted-string: printable ASCII, with backslash and quote escaped."""
+    safe = "".join(c if c.isascii() and c.isprintable() else "?" for c in text[:200])
+    return '"' + safe.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def server_timing_value(elapsed: float) -> str:
+    parts = [f"total;dur={elapsed * 1000:.3f}"]
+    current = timing.current()
+    if current is not None:
+        for entry in current.entries:
+            part = f"{_token(entry.name)};dur={entry.duration * 1000:.3f}"
+            if entry.description:
+                part += f";desc={_quoted(entry.description)}"
+            parts.append(part)
+    return ", ".join(parts)
+
+
+def add_headers(response: HttpResponseBase, elapsed: float) -> None:
+    settings = perf_settings.as_dict()
+    if settings["RESPONSE_TIME_HEADER"]:
+        response.headers["X-Response-Time"] = f"{elapsed:.3f}s"
+    if settings["SERVER_TIMING"]:
+        ours = server_timing_value(elapsed)
+        existing = response.headers.get("Server-Timing")
+        response.headers["Server-Timing"] = f"{existing}, {ours}" if existing else ours
+        origin = settings["TIMING_ALLOW_ORIGIN"]
+        if origin and "Timing-Allow-Origin" not in response.headers:
+            response.headers["Timing-Allow-Origin"] = origin

@@ -1,0 +1,179 @@
+"""What perf_monitor records per request, and the process samples.
+
+Metric names (all in ``perfsuite.core.metrics.registry``):
+
+- ``perfsuite_http_request_seconds{route,method,status}``: latency histogram;
+  ``status`` is the class (``2xx`` ... ``5xx``), a raised exception counts as ``5xx``.
+- ``perfsuite_http_inflight``: requests in progress (gauge, per process).
+- ``perfsuite_http_queue_seconds``: time between the front server's
+  ``X-Request-Start``/``X-Queue-Start`` stamp and the start of the request.
+- ``perfsuite_http_timing_seconds{route,name}``: request timing context entries.
+- ``perfsuite_process_rss_bytes``, ``perfsuite_process_cpu_percent``,
+  ``perfsuite_process_start_time`` (gauges) and ``perfsuite_process_rss_mb``
+  (histogram, for the memory chart), sampled at most every
+  ``RESOURCE_SAMPLE_INTERVAL`` seconds.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import threading
+import time
+from typing import Any
+
+from django.http import HttpRequest, HttpResponseBase
+
+from perfsuite.core import metrics, timing
+from perfsuite.core.conf import perf_settings
+
+REQUEST_SECONDS = "perfsuite_http_request_seconds"
+UNMATCHED = "<unmatched>"
+STANDARD_METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+)
+
+LATENCY = metrics.histogram(
+    REQUEST_SECONDS, "Request latency in seconds", ("route", "method", "status")
+)
+INFLIGHT = metrics.gauge("perfsuite_http_inflight", "Requests in progress")
+QUEUE = metrics.histogram("perfsuite_http_queue_seconds", "Time queued before the app")
+TIMINGS = metrics.histogram(
+    "perfsuite_http_timing_seconds", "Server-Timing entries per route", ("route", "name")
+)
+RSS = metrics.gauge("perfsuite_process_rss_bytes", "Resident memory of the process")
+RSS_MB = metrics.histogram("perfsuite_process_rss_mb", "Resident memory samples (MB)")
+CPU = metrics.gauge("perfsuite_process_cpu_percent", "CPU use of the process")
+START_TIME = metrics.gauge("perfsuite_process_start_time", "Process start (epoch seconds)")
+
+_time = time.time
+
+
+def route_of(request: HttpRequest) -> str:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return UNMATCHED
+    return match.route or match.view_name or UNMATCHED
+
+
+def method_of(request: HttpRequest) -> str:
+    method = request.method or ""
+    return method if method in STANDARD_METHODS else "OTHER"
+
+
+def parse_request_start(raw: str | None, now: float) -> float | None:
+    """Seconds queued, from ``t=1700000000.123`` (s, ms or µs); None when unusable."""
+    if not raw:
+        return None
+    value = raw.strip()
+    if value.startswith("t="):
+        value = value[2:]
+    try:
+        stamp = float(value)
+    except ValueError:
+        return None
+    if stamp != stamp or stamp <= 0:  # NaN
+        return None
+    if stamp > 1e14:
+        stamp /= 1e6
+    elif stamp > 1e11:
+        stamp /= 1e3
+    queued = now - stamp
+    return queued if 0 <= queued < 3600 else None
+
+
+class _Slowest:
+    """The slowest requests of the last hour in this process (a bounded min-heap)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._heap: list[tuple[float, float, str, str, int]] = []
+
+    def offer(self, duration: float, route: str, method: str, status: int) -> None:
+        limit = int(perf_settings.SLOW_REQUESTS_KEPT)
+        heap = self._heap
+        if len(heap) >= limit and duration <= heap[0][0]:
+            return
+        with self._lock:
+            item = (duration, _time(), route, method, status)
+            if len(heap) < limit:
+                heapq.heappush(heap, item)
+            elif duration > heap[0][0]:
+                heapq.heapreplace(heap, item)
+
+    def recent(self, max_age: float = 3600) -> list[dict[str, Any]]:
+        cutoff = _time() - max_age
+        with self._lock:
+            self._heap = [item for item in self._heap if item[1] >= cutoff]
+            heapq.heapify(self._heap)
+            items = sorted(self._heap, reverse=True)
+        return [
+            {"duration": d, "at": at, "route": r, "method": m, "status": s}
+            for d, at, r, m, s in items
+        ]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._heap = []
+
+
+slowest = _Slowest()
+
+
+class _Sampler:
+    """psutil samples at most once per ``RESOURCE_SAMPLE_INTERVAL``, never per request."""
+
+    def __init__(self) -> None:
+        self._next = 0.0
+        self._lock = threading.Lock()
+        self._process: Any = None
+        self._pid = 0
+
+    def maybe_sample(self, now: float) -> None:
+        if now < self._next or not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._next = now + float(perf_settings.RESOURCE_SAMPLE_INTERVAL)
+            self.sample()
+        finally:
+            self._lock.release()
+
+    def sample(self) -> dict[str, float]:
+        import psutil
+
+        if self._process is None or self._pid != os.getpid():
+            self._process = psutil.Process()
+            self._pid = os.getpid()
+            self._process.cpu_percent(None)  # the first call only primes the counter
+            START_TIME.set(self._process.create_time())
+        rss = self._process.memory_info().rss
+        cpu = self._process.cpu_percent(None)
+        RSS.set(rss)
+        RSS_MB.observe(rss / 1024 / 1024)
+        CPU.set(cpu)
+        return {"rss": rss, "cpu": cpu}
+
+
+sampler = _Sampler()
+
+
+def record_request(request: HttpRequest, response: HttpResponseBase | None, elapsed: float) -> None:
+    INFLIGHT.dec()
+    route = route_of(request)
+    method = method_of(request)
+    status_code = response.status_code if response is not None else 500
+    status = f"{status_code // 100}xx" if 100 <= status_code < 600 else "5xx"
+    LATENCY.labels(route, method, status).observe(elapsed)
+    now = _time()
+    meta = request.META
+    queued = parse_request_start(
+        meta.get("HTTP_X_REQUEST_START") or meta.get("HTTP_X_QUEUE_START"), now - elapsed
+    )
+    if queued is not None:
+        QUEUE.observe(queued)
+    current = timing.current()
+    if current is not None and current.entries:
+        for name, seconds in current.totals().items():
+            TIMINGS.labels(route, name).observe(seconds)
+    slowest.offer(elapsed, route, method, status_code)
+    sampler.maybe_sample(now)
