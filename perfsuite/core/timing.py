@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(slots=True)
@@ -31,10 +31,11 @@ class Entry:
     description: str | None = None
 
 
-@dataclass(slots=True)
 class RequestTimings:
-    started: float = field(default_factory=time.perf_counter)
-    entries: list[Entry] = field(default_factory=list)
+    __slots__ = ("entries",)
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
 
     def add(self, name: str, duration: float, description: str | None = None) -> None:
         self.entries.append(Entry(name, duration, description))

@@ -39,7 +39,7 @@ class PerformanceMiddleware:
             return self.__acall__(request)
         start = _perf_counter()
         token = timing.begin()
-        recorder.INFLIGHT.inc()
+        recorder.request_started()
         try:
             try:
                 response = self.get_response(request)
@@ -54,7 +54,7 @@ class PerformanceMiddleware:
     async def __acall__(self, request: HttpRequest) -> Any:
         start = _perf_counter()
         token = timing.begin()
-        recorder.INFLIGHT.inc()
+        recorder.request_started()
         try:
             try:
                 response = await self.get_response(request)
@@ -70,6 +70,7 @@ class PerformanceMiddleware:
         self, request: HttpRequest, response: HttpResponseBase | None, start: float
     ) -> None:
         elapsed = _perf_counter() - start
+        recorder.request_finished()
         try:
             recorder.record_request(request, response, elapsed)
             if response is not None:

@@ -16,7 +16,9 @@ Metric names (all in ``perfsuite.core.metrics.registry``):
 
 from __future__ import annotations
 
+import copy
 import heapq
+import itertools
 import os
 import threading
 import time
@@ -37,6 +39,25 @@ LATENCY = metrics.histogram(
     REQUEST_SECONDS, "Request latency in seconds", ("route", "method", "status")
 )
 INFLIGHT = metrics.gauge("perfsuite_http_inflight", "Requests in progress")
+# Requests started / finished in this process; the in-flight gauge is their
+# difference, set at each resource sample rather than twice per request.
+_started = itertools.count()
+_finished = itertools.count()
+
+
+def request_started() -> None:
+    next(_started)
+
+
+def request_finished() -> None:
+    next(_finished)
+
+
+def _inflight() -> int:
+    # next() on a copy reads a count() without advancing it.
+    return next(copy.copy(_started)) - next(copy.copy(_finished))
+
+
 QUEUE = metrics.histogram("perfsuite_http_queue_seconds", "Time queued before the app")
 TIMINGS = metrics.histogram(
     "perfsuite_http_timing_seconds", "Server-Timing entries per route", ("route", "name")
@@ -88,9 +109,16 @@ class _Slowest:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._heap: list[tuple[float, float, str, str, int]] = []
+        self._limit: int | None = None
+        perf_settings.on_change(self._forget_limit)
+
+    def _forget_limit(self) -> None:
+        self._limit = None
 
     def offer(self, duration: float, route: str, method: str, status: int) -> None:
-        limit = int(perf_settings.SLOW_REQUESTS_KEPT)
+        limit = self._limit
+        if limit is None:
+            limit = self._limit = int(perf_settings.SLOW_REQUESTS_KEPT)
         heap = self._heap
         if len(heap) >= limit and duration <= heap[0][0]:
             return
@@ -151,6 +179,7 @@ class _Sampler:
         RSS.set(rss)
         RSS_MB.observe(rss / 1024 / 1024)
         CPU.set(cpu)
+        INFLIGHT.set(_inflight())
         return {"rss": rss, "cpu": cpu}
 
 
@@ -158,7 +187,6 @@ sampler = _Sampler()
 
 
 def record_request(request: HttpRequest, response: HttpResponseBase | None, elapsed: float) -> None:
-    INFLIGHT.dec()
     route = route_of(request)
     method = method_of(request)
     status_code = response.status_code if response is not None else 500
