@@ -158,9 +158,8 @@ def main() -> None:
     print(table("ASGI in-process, async view", aresults, "bare"))
     abare = statistics.median(aresults["bare"])
     for name in list(ahandlers)[1:]:
-        print(
-            f"added per request by {name}: {(statistics.median(aresults[name]) - abare) * 1e6:.1f} µs"
-        )
+        added = (statistics.median(aresults[name]) - abare) * 1e6
+        print(f"added per request by {name}: {added:.1f} µs")
     loop.close()
 
 
