@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from perfsuite.perf_monitor.admin import admin_urls as perf_admin_urls
+
 urlpatterns = [
+    # /admin/performance/: before admin.site.urls, whose catch-all would answer first.
+    path("admin/", include(perf_admin_urls())),
     path("admin/", admin.site.urls),
     path("metrics/", include("perfsuite.perf_monitor.urls")),
     path("", include("project.shop.urls")),

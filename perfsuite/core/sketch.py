@@ -134,7 +134,8 @@ class HistData:
             return self.min
         if q >= 1:
             return self.max
-        rank = q * (self.count - 1)
+        # The guide's definition: the sample at index int(q * n) of the sorted values.
+        rank = min(int(q * self.count), self.count - 1)
         seen = 0
         result: float | None = None
         for key in sorted(self.neg, reverse=True):

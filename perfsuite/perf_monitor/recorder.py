@@ -173,7 +173,7 @@ class _Sampler:
             self._process = psutil.Process()
             self._pid = os.getpid()
             self._process.cpu_percent(None)  # the first call only primes the counter
-            START_TIME.set(self._process.create_time())
+        START_TIME.set(self._process.create_time())  # every sample: a reset clears gauges
         rss = self._process.memory_info().rss
         cpu = self._process.cpu_percent(None)
         RSS.set(rss)

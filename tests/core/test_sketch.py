@@ -10,7 +10,7 @@ MAPPING = Mapping(0.01)
 
 
 def exact(sorted_values: list[float], q: float) -> float:
-    return sorted_values[int(q * (len(sorted_values) - 1))]
+    return sorted_values[min(int(q * len(sorted_values)), len(sorted_values) - 1)]
 
 
 def histogram_of(values: list[float]) -> HistData:
@@ -55,6 +55,12 @@ def test_negative_zero_and_positive_values_keep_order() -> None:
     assert hist.quantile(0.5, MAPPING) == 0.0
     assert abs(hist.quantile(0.2, MAPPING) - (-1.0)) <= 0.01
     assert hist.count_le(0.0, MAPPING) == 4
+
+
+def test_small_samples_use_the_guides_rank() -> None:
+    hist = histogram_of([0.0042, 0.0043, 0.0417])
+    assert abs(hist.quantile(0.95, MAPPING) - 0.0417) <= 0.0417 * 0.01
+    assert abs(hist.quantile(0.5, MAPPING) - 0.0043) <= 0.0043 * 0.01
 
 
 def test_empty_histogram_has_no_percentiles() -> None:
