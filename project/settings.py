@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "perfsuite.cache.middleware.ResponseCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -2,6 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+# hypothesis's pytest plugin imports hypothesis in pytest_terminal_summary; imported
+# that late, after the asyncio/ASGI tests, CPython 3.11.7's compiler sometimes fails
+# with "SystemError: AST constructor recursion depth mismatch". Import it up front.
+import hypothesis  # noqa: F401
 import pytest
 from django.conf import settings
 
@@ -79,3 +83,13 @@ def redis_url(redis_server: RedisServer) -> Iterator[str]:
     client.flushall()
     yield redis_server.url
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    """Every test starts with empty caches: the demo site caches its pages."""
+    from django.core.cache import caches
+
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+    yield

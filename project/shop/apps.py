@@ -8,3 +8,11 @@ class ShopConfig(AppConfig):
     label = "shop"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Demo shop"
+
+    def ready(self) -> None:
+        from perfsuite.cache import invalidate_on_save
+
+        from .models import Product
+
+        # Editing a product (in admin or anywhere) drops the pages that show products.
+        invalidate_on_save(Product, ["products"])

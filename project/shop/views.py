@@ -15,6 +15,8 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods
 from kombu.exceptions import KombuError
 
+from perfsuite.cache import cache_response
+
 from . import tasks
 from .models import Post, Product, Profile
 
@@ -36,6 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cache_response(tags=["products"])
 def product_list(request: HttpRequest) -> HttpResponse:
     products = Product.objects.only("pk", "name", "price", "description").order_by("name", "pk")
     # get_page() turns a non-number into page 1 and a page past the end into the last one.
@@ -44,6 +47,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cache_response(tags=["products"])
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     product = get_object_or_404(Product, pk=pk)
     return render(request, "shop/product_detail.html", {"product": product})

@@ -1,0 +1,45 @@
+"""Checks of the response cache (ids in docs/checks.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+
+from perfsuite.core.conf import perf_settings
+
+MIDDLEWARE = "perfsuite.cache.middleware.ResponseCacheMiddleware"
+MUST_PRECEDE = (
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+)
+
+
+@register(Tags.caches)
+def check_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    alias = perf_settings.CACHE_ALIAS
+    if alias not in getattr(settings, "CACHES", {}):
+        errors.append(
+            Error(
+                f"PERFSUITE['CACHE_ALIAS'] is {alias!r}, which is not in CACHES.",
+                hint="Name one of the aliases of the CACHES setting.",
+                id="perfsuite.E501",
+            )
+        )
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    if MIDDLEWARE in middleware:
+        position = middleware.index(MIDDLEWARE)
+        for name in MUST_PRECEDE:
+            if name in middleware and middleware.index(name) > position:
+                errors.append(
+                    Warning(
+                        f"ResponseCacheMiddleware comes before {name.rsplit('.', 1)[-1]}.",
+                        hint="The cache key needs the user and the language: move "
+                        "ResponseCacheMiddleware below it.",
+                        id="perfsuite.W501",
+                    )
+                )
+    return errors
