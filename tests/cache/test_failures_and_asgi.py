@@ -1,0 +1,84 @@
+"""Redis down, Redis back; ASGI hits that never touch the sync cache API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.core.cache import caches
+from django.test import Client, override_settings
+
+from perfsuite.cache.backend import CacheBackend
+from perfsuite.core import metrics
+from tests.cache.conftest import CACHE_MIDDLEWARE, redis_caches
+from tests.services import RedisServer, missing, redis_binary
+
+pytestmark = [pytest.mark.django_db, pytest.mark.redis]
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    binary = redis_binary()
+    if binary is None:
+        missing("redis-server", "redis-server")
+    server = RedisServer(binary)
+    server.start()
+    yield server
+    server.cleanup()
+
+
+def test_redis_outage_serves_uncached_then_resumes(own_redis: RedisServer, caplog) -> None:
+    with override_settings(
+        CACHES=redis_caches(own_redis.url),
+        MIDDLEWARE=CACHE_MIDDLEWARE,
+        ROOT_URLCONF="tests.cache.urls",
+    ):
+        client = Client()
+        assert client.get("/page/").headers["X-Cache"] == "MISS"
+        assert client.get("/page/").headers["X-Cache"] == "HIT"
+        own_redis.stop()
+        for _ in range(3):
+            response = client.get("/page/")
+            assert response.status_code == 200
+            assert response.headers["X-Cache"] == "BYPASS"
+            assert "detail=backend-error" in response.headers["Cache-Status"]
+        warnings = [r for r in caplog.records if "backend failed" in r.getMessage()]
+        assert len(warnings) == 1, "warned once per interval, not per request"
+        own_redis.start()
+        assert client.get("/page/").headers["X-Cache"] == "MISS"
+        assert client.get("/page/").headers["X-Cache"] == "HIT"
+        assert metrics.registry.snapshot().counter_total("perfsuite_cache_backend_errors") == 3
+
+
+def test_asgi_hit_on_redis_uses_redis_asyncio(
+    redis_url: str, async_client, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    with override_settings(
+        CACHES=redis_caches(redis_url), MIDDLEWARE=CACHE_MIDDLEWARE, ROOT_URLCONF="tests.cache.urls"
+    ):
+        caches["default"].clear()
+
+        def no_sync(*args: object, **kwargs: object) -> None:
+            raise AssertionError("the sync cache API was used on the ASGI path")
+
+        monkeypatch.setattr(CacheBackend, "get_many", no_sync)
+        monkeypatch.setattr(CacheBackend, "set", no_sync)
+        monkeypatch.setattr(CacheBackend, "add", no_sync)
+        first = async_to_sync(async_client.get)("/async-page/")
+        second = async_to_sync(async_client.get)("/async-page/")
+        assert first.headers["X-Cache"] == "MISS"
+        assert second.headers["X-Cache"] == "HIT"
+        assert second.content == first.content
+
+
+def test_unreachable_redis_under_asgi_still_answers(async_client) -> None:  # type: ignore[no-untyped-def]
+    from tests.services import free_port
+
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    with override_settings(
+        CACHES=redis_caches(closed), MIDDLEWARE=CACHE_MIDDLEWARE, ROOT_URLCONF="tests.cache.urls"
+    ):
+        response = async_to_sync(async_client.get)("/async-page/")
+    assert response.status_code == 200
+    assert response.headers["X-Cache"] == "BYPASS"
