@@ -9,11 +9,10 @@ middleware stack, repetitions interleaved in rotating order, medians and ratios.
 from __future__ import annotations
 
 import asyncio
-import io
 import sys
 import time
 
-from common import setup_django, side_by_side, table
+from common import asgi_request, environ, setup_django, side_by_side, table
 
 setup_django("benchmarks.bench_settings")
 
@@ -49,20 +48,6 @@ def wsgi_handler(middleware: list[str]) -> WSGIHandler:
         return WSGIHandler()
 
 
-def environ(path: str) -> dict:
-    return {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-    }
-
-
 def run_wsgi(handler: WSGIHandler) -> float:
     def start_response(status, headers, exc_info=None):  # type: ignore[no-untyped-def]
         return None
@@ -82,41 +67,10 @@ def asgi_handler(middleware: list[str]) -> ASGIHandler:
         return ASGIHandler()
 
 
-async def one_asgi(handler: ASGIHandler) -> None:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/async/",
-        "raw_path": b"/async/",
-        "query_string": b"",
-        "headers": [(b"host", b"127.0.0.1")],
-        "client": ("127.0.0.1", 5000),
-        "server": ("127.0.0.1", 8000),
-    }
-    sent = False
-    never = asyncio.Event()
-
-    async def receive():  # type: ignore[no-untyped-def]
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await never.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message):  # type: ignore[no-untyped-def]
-        return None
-
-    await handler(scope, receive, send)
-
-
 def run_asgi(handler: ASGIHandler, loop: asyncio.AbstractEventLoop) -> float:
     async def many() -> None:
         for _ in range(N_ASYNC):
-            await one_asgi(handler)
+            await asgi_request(handler, "/async/")
 
     start = time.perf_counter()
     loop.run_until_complete(many())

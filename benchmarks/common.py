@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
 import statistics
 import sys
@@ -49,3 +51,53 @@ def table(
         median = statistics.median(values) * scale
         lines.append(f"| {name} | {median:,.3f} | x{statistics.median(ratios):.2f} |")
     return "\n".join(lines) + "\n"
+
+
+def environ(path: str, query: str = "", **headers: str) -> dict:
+    """A WSGI environ for GET ``path`` (a fresh ``wsgi.input`` each time)."""
+    env = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    env.update(headers)
+    return env
+
+
+async def asgi_request(handler, path: str) -> None:  # type: ignore[no-untyped-def]
+    """One GET through an ASGIHandler: the body, then a disconnect that never comes."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000),
+    }
+    sent = False
+    never = asyncio.Event()
+
+    async def receive():  # type: ignore[no-untyped-def]
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await never.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message):  # type: ignore[no-untyped-def]
+        return None
+
+    await handler(scope, receive, send)

@@ -32,14 +32,21 @@ def check_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
     if MIDDLEWARE in middleware:
         position = middleware.index(MIDDLEWARE)
-        for name in MUST_PRECEDE:
-            if name in middleware and middleware.index(name) > position:
-                errors.append(
-                    Warning(
-                        f"ResponseCacheMiddleware comes before {name.rsplit('.', 1)[-1]}.",
-                        hint="The cache key needs the user and the language: move "
-                        "ResponseCacheMiddleware below it.",
-                        id="perfsuite.W501",
-                    )
+        after = [m for m in MUST_PRECEDE if m in middleware and middleware.index(m) > position]
+        before = [m for m in MUST_PRECEDE if m in middleware and middleware.index(m) < position]
+        if after and before:
+            # Either all of them (per-user caching) or none (anonymous-only, fastest).
+            errors.append(
+                Warning(
+                    "ResponseCacheMiddleware sits between "
+                    + ", ".join(m.rsplit(".", 1)[-1] for m in before)
+                    + " and "
+                    + ", ".join(m.rsplit(".", 1)[-1] for m in after)
+                    + ".",
+                    hint="Put it after SessionMiddleware, AuthenticationMiddleware and "
+                    "LocaleMiddleware (per-user caching), or before all of them "
+                    "(anonymous cookie-less requests only, the fastest hits).",
+                    id="perfsuite.W501",
                 )
+            )
     return errors

@@ -56,11 +56,15 @@ _KNOWN_TAGS_MAX = 10_000
 _last_warning = [0.0]
 
 
+_keys: dict[str, str] = {}
+
+
 @receiver(setting_changed)
 def _reset(*, setting: str, **kwargs: Any) -> None:
     if setting in ("CACHES", "PERFSUITE"):
         _backends.clear()
         _known_tags.clear()
+        _keys.clear()
 
 
 def backend_for(alias: str) -> CacheBackend:
@@ -71,7 +75,10 @@ def backend_for(alias: str) -> CacheBackend:
 
 
 def key_prefix() -> str:
-    return f"{perf_settings.CACHE_KEY_PREFIX}:1"
+    prefix = _keys.get("")
+    if prefix is None:
+        prefix = _keys[""] = f"{perf_settings.CACHE_KEY_PREFIX}:1"
+    return prefix
 
 
 def generation_key() -> str:
@@ -79,7 +86,12 @@ def generation_key() -> str:
 
 
 def tag_key(tag: str) -> str:
-    return f"{key_prefix()}:tag:{policy.digest(tag)}"
+    key = _keys.get(tag)
+    if key is None:
+        if len(_keys) > 10_000:
+            _keys.clear()
+        key = _keys[tag] = f"{key_prefix()}:tag:{policy.digest(tag)}"
+    return key
 
 
 def path_tag(path: str) -> str:
@@ -211,8 +223,13 @@ class ResponseCache:
             REQUESTS.labels(route, "bypass").inc()
             _label(response, "BYPASS", f"perfsuite; fwd=bypass; detail={skip}")
             return response
+        ctx = self._context(request, conf)
+        if ctx is None:
+            response = yield ("render",)
+            REQUESTS.labels(_route(request), "bypass").inc()
+            _label(response, "BYPASS", "perfsuite; fwd=bypass; detail=needs-user")
+            return response
         refresh = self._refresh_requested(request, conf)
-        ctx = self._context(request)
         started = time.perf_counter()
         found: Found | None = None
         if not refresh:
@@ -292,18 +309,22 @@ class ResponseCache:
         user = getattr(request, "user", None)
         return bool(django_settings.DEBUG or (user is not None and user.is_staff))
 
-    def _context(self, request: HttpRequest) -> Context:
-        tracking = perf_settings.CACHE_TRACKING_PARAMS
+    def _context(self, request: HttpRequest, conf: dict[str, Any]) -> Context | None:
+        who = policy.identity(request)
+        if who is None:
+            return None
+        tracking = conf["CACHE_TRACKING_PARAMS"]
         language = getattr(request, "LANGUAGE_CODE", None) or get_language() or ""
         extra = policy.vary_values(request, self.vary)
+        meta = request.META
         base = policy.digest(
             request.scheme or "http",
-            request.get_host(),
+            _host(request),
             request.path,
-            policy.normalized_query(request.META.get("QUERY_STRING", ""), tracking),
-            policy.normalized_accept(request.headers.get("Accept")),
+            policy.normalized_query(meta.get("QUERY_STRING", ""), tracking),
+            policy.normalized_accept(meta.get("HTTP_ACCEPT")),
             language,
-            policy.identity(request),
+            who,
             *extra,
         )
         entry_key = f"{key_prefix()}:e:{base}"
@@ -430,8 +451,13 @@ class ResponseCache:
         assert found.variant is not None
         status, headers, content, created, fresh_until, route = found.variant
         response = HttpResponse(content, status=status)
-        for key, value in headers:
-            response.headers[key] = value
+        store = getattr(response.headers, "_store", None)
+        if isinstance(store, dict):
+            # Stored headers were validated when the response was made: restore them as is.
+            store.update({key.lower(): (key, value) for key, value in headers})
+        else:  # pragma: no cover - a Django without ResponseHeaders._store
+            for key, value in headers:
+                response.headers[key] = value
         now = found.now
         response.headers["Age"] = str(max(0, int(now - created)))
         ttl = int(fresh_until - now)
@@ -457,6 +483,33 @@ def _remember_tags(entry_key: str, tags: tuple[str, ...]) -> None:
     _known_tags.move_to_end(entry_key)
     while len(_known_tags) > _KNOWN_TAGS_MAX:
         _known_tags.popitem(last=False)
+
+
+_hosts: dict[tuple[str, str, str, str], str] = {}
+
+
+def _host(request: HttpRequest) -> str:
+    """``request.get_host()`` (validated against ALLOWED_HOSTS) memoised per raw host."""
+    meta = request.META
+    raw = (
+        meta.get("HTTP_X_FORWARDED_HOST", ""),
+        meta.get("HTTP_HOST", ""),
+        meta.get("SERVER_NAME", ""),
+        str(meta.get("SERVER_PORT", "")),
+    )
+    host = _hosts.get(raw)
+    if host is None:
+        host = request.get_host()  # raises DisallowedHost: Django answers 400
+        if len(_hosts) > 1000:
+            _hosts.clear()
+        _hosts[raw] = host
+    return host
+
+
+@receiver(setting_changed)
+def _reset_hosts(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("ALLOWED_HOSTS", "USE_X_FORWARDED_HOST", "DEBUG"):
+        _hosts.clear()
 
 
 def _route(request: HttpRequest) -> str:

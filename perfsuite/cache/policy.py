@@ -21,7 +21,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.functional import SimpleLazyObject, empty
 
 #: representations an Accept header is normalised to (best q wins, html on ties)
 REPRESENTATIONS = ("text/html", "application/json", "application/xml", "text/plain")
@@ -76,10 +78,13 @@ def stale_window(directives: dict[str, list[str | None]], default: float) -> flo
 
 
 def request_no_cache(request: HttpRequest) -> bool:
-    directives = cache_control(request.headers.get("Cache-Control"))
+    meta = request.META
+    if "HTTP_CACHE_CONTROL" not in meta and "HTTP_PRAGMA" not in meta:
+        return False
+    directives = cache_control(meta.get("HTTP_CACHE_CONTROL"))
     if "no-cache" in directives or _seconds(directives.get("max-age")) == 0:
         return True
-    return "no-cache" in (request.headers.get("Pragma") or "").lower()
+    return "no-cache" in meta.get("HTTP_PRAGMA", "").lower()
 
 
 def uncacheable_reason(
@@ -118,8 +123,6 @@ def _nonce_used(nonce: Any) -> bool:
     wrapped = getattr(nonce, "_wrapped", None)
     if wrapped is None:  # a plain string (django-csp) is set only once used
         return bool(nonce)
-    from django.utils.functional import empty
-
     return wrapped is not empty
 
 
@@ -175,9 +178,23 @@ def normalized_accept(accept: str | None) -> str:
     return max(choices)[2]
 
 
-def identity(request: HttpRequest) -> str:
-    """The user's id, a per-session bucket for anonymous sessions with data, or ``anon``."""
-    user = getattr(request, "user", None)
+def identity(request: HttpRequest) -> str | None:
+    """The user's id, a per-session bucket for anonymous sessions with data, or ``anon``.
+
+    None when the user cannot be known here: the cache runs before
+    AuthenticationMiddleware and the request carries a session cookie.
+    """
+    if not hasattr(request, "user"):
+        return None if _maybe_session(request) else "anon"
+    user = request.user
+    if (
+        isinstance(user, SimpleLazyObject)
+        and user._wrapped is empty
+        and not _maybe_session(request)
+    ):
+        # AuthenticationMiddleware's lazy user with no session cookie is anonymous:
+        # no need to load the session to know it.
+        return "anon"
     if user is not None and user.is_authenticated:
         return f"u:{user.pk}"
     session = getattr(request, "session", None)
@@ -185,6 +202,22 @@ def identity(request: HttpRequest) -> str:
         digest = hashlib.sha256(session.session_key.encode()).hexdigest()[:16]
         return f"s:{digest}"
     return "anon"
+
+
+def _maybe_session(request: HttpRequest) -> bool:
+    """Could this request carry a session or a remote user? (A false yes is only slower.)"""
+    meta = request.META
+    return (
+        f"{settings.SESSION_COOKIE_NAME}=" in meta.get("HTTP_COOKIE", "") or "REMOTE_USER" in meta
+    )
+
+
+def header(request: HttpRequest, name: str) -> str:
+    """A request header by its lower-case name, read from META (no HttpHeaders built)."""
+    key = name.upper().replace("-", "_")
+    if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        key = "HTTP_" + key
+    return request.META.get(key, "")
 
 
 def vary_headers(response: HttpResponseBase) -> tuple[str, ...]:
@@ -197,9 +230,9 @@ def vary_headers(response: HttpResponseBase) -> tuple[str, ...]:
 
 def vary_values(request: HttpRequest, names: Iterable[str]) -> tuple[str, ...]:
     return tuple(
-        _accepted_encodings(request.headers.get(name))
+        _accepted_encodings(header(request, name))
         if name == "accept-encoding"
-        else request.headers.get(name, "")
+        else header(request, name)
         for name in names
     )
 

@@ -61,10 +61,15 @@ def test_checks_for_alias_and_order() -> None:
 
     with override_settings(PERFSUITE={"CACHE_ALIAS": "nope"}):
         assert "perfsuite.E501" in [m.id for m in run_checks()]
-    wrong = [m for m in settings.MIDDLEWARE if "ResponseCache" not in m]
-    wrong.insert(1, "perfsuite.cache.middleware.ResponseCacheMiddleware")
-    with override_settings(MIDDLEWARE=wrong):
+    others = [m for m in settings.MIDDLEWARE if "ResponseCache" not in m]
+    cache_mw = "perfsuite.cache.middleware.ResponseCacheMiddleware"
+    session = others.index("django.contrib.sessions.middleware.SessionMiddleware")
+    between = [*others[: session + 1], cache_mw, *others[session + 1 :]]
+    with override_settings(MIDDLEWARE=between):
         assert "perfsuite.W501" in [m.id for m in run_checks()]
+    front = [others[0], cache_mw, *others[1:]]  # before all of them: a valid choice
+    with override_settings(MIDDLEWARE=front):
+        assert "perfsuite.W501" not in [m.id for m in run_checks()]
 
 
 def test_dashboard_shows_the_hit_ratio(client: Client) -> None:

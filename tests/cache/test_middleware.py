@@ -191,3 +191,25 @@ def test_async_views_and_decorator_under_asgi(async_client, cache_backend: str) 
     a = async_to_sync(async_client.get)("/decorated-async/")
     b = async_to_sync(async_client.get)("/decorated-async/")
     assert a.content == b.content == b"async #1"
+
+
+FRONT = [
+    "perfsuite.cache.middleware.ResponseCacheMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+
+def test_placed_before_sessions_it_caches_only_cookieless_requests(
+    client: Client, cache_backend: str
+) -> None:
+    with override_settings(MIDDLEWARE=FRONT):
+        assert x_cache(client.get("/whoami/")) == "MISS"
+        hit = client.get("/whoami/")
+        assert x_cache(hit) == "HIT" and b"hello anonymous" in hit.content
+        client.force_login(User.objects.create_user("dave"))
+        mine = client.get("/whoami/")
+        assert x_cache(mine) == "BYPASS" and b"hello dave" in mine.content
+        assert "detail=needs-user" in mine.headers["Cache-Status"]
