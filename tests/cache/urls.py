@@ -73,6 +73,11 @@ def session_write(request: HttpRequest) -> HttpResponse:
     return HttpResponse("session")
 
 
+def cart(request: HttpRequest) -> HttpResponse:
+    counted("cart")
+    return HttpResponse(f"seen={request.session.get('seen')}")
+
+
 def vary_star(request: HttpRequest) -> HttpResponse:
     counted("star")
     response = HttpResponse("star")
@@ -135,6 +140,7 @@ urlpatterns = [
     path("csrf/", csrf_form),
     path("session/", session_write),
     path("star/", vary_star),
+    path("cart/", cart),
     path("error/", error),
     path("missing/", missing),
     path("stream/", stream),
