@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
@@ -19,6 +20,8 @@ MUST_PRECEDE = (
 
 @register(Tags.caches)
 def check_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if not apps.is_installed("perfsuite.cache"):
+        return []
     errors: list[CheckMessage] = []
     alias = perf_settings.CACHE_ALIAS
     if alias not in getattr(settings, "CACHES", {}):

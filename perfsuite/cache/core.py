@@ -468,6 +468,7 @@ class ResponseCache:
         else:
             x_cache, status_value = "HIT", f"perfsuite; fwd=uri-miss; collapsed; ttl={ttl}"
         _label(response, x_cache, status_value)
+        timing.set_route(route)  # no URL resolution ran: tell perf_monitor the route
         REQUESTS.labels(route, result).inc()
         BYTES_SERVED.labels(route).inc(len(content))
         return response

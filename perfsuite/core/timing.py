@@ -32,10 +32,13 @@ class Entry:
 
 
 class RequestTimings:
-    __slots__ = ("entries",)
+    __slots__ = ("entries", "route")
 
     def __init__(self) -> None:
         self.entries: list[Entry] = []
+        #: the route an app answered for, when URL resolution did not run
+        #: (a response served from a cache): see :func:`set_route`
+        self.route: str | None = None
 
     def add(self, name: str, duration: float, description: str | None = None) -> None:
         self.entries.append(Entry(name, duration, description))
@@ -62,6 +65,13 @@ def end(token: Token[RequestTimings | None]) -> None:
 
 def current() -> RequestTimings | None:
     return _current.get()
+
+
+def set_route(route: str) -> None:
+    """Name the route of the current request when no view resolved it (e.g. a cache hit)."""
+    timings = _current.get()
+    if timings is not None:
+        timings.route = route
 
 
 def add(name: str, duration: float, description: str | None = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Tags, Warning, register
 
@@ -12,6 +13,8 @@ MIDDLEWARE = "perfsuite.perf_monitor.middleware.PerformanceMiddleware"
 
 @register(Tags.compatibility)
 def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if not apps.is_installed("perfsuite.perf_monitor"):
+        return []
     middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
     if MIDDLEWARE not in middleware:
         return [

@@ -73,7 +73,9 @@ _time = time.time
 def route_of(request: HttpRequest) -> str:
     match = getattr(request, "resolver_match", None)
     if match is None:
-        return UNMATCHED
+        # Answered before URL resolution (a cache hit): an app may have named it.
+        current = timing.current()
+        return (current.route if current is not None else None) or UNMATCHED
     return match.route or match.view_name or UNMATCHED
 
 

@@ -213,3 +213,12 @@ def test_placed_before_sessions_it_caches_only_cookieless_requests(
         mine = client.get("/whoami/")
         assert x_cache(mine) == "BYPASS" and b"hello dave" in mine.content
         assert "detail=needs-user" in mine.headers["Cache-Status"]
+
+
+def test_hits_are_timed_under_their_route(client: Client, cache_backend: str) -> None:
+    for _ in range(3):
+        client.get("/page/")
+    snap = metrics.registry.snapshot("all")
+    latency = snap.histogram("perfsuite_http_request_seconds", route="page/")
+    assert latency.count == 3, "hits skip URL resolution but keep their route"
+    assert snap.histogram("perfsuite_http_request_seconds", route="<unmatched>").count == 0
