@@ -44,12 +44,10 @@ def _check_port(variable: str, url: str, example: str) -> Any:
 def database_from_env(base_dir: Path) -> dict[str, Any]:
     """``DATABASES['default']`` from ``DATABASE_URL`` (SQLite file when unset)."""
     url = os.environ.get("DATABASE_URL", "").strip()
-    sqlite_default = {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": base_dir / "var" / "db.sqlite3",
-    }
     if not url:
-        return sqlite_default
+        var_dir = Path(os.environ.get("PERFSUITE_VAR_DIR") or base_dir / "var")
+        var_dir.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": var_dir / "db.sqlite3"}
     example = "postgres://user:password@127.0.0.1:5432/perfsuite"
     parts = _check_port("DATABASE_URL", url, example)
     if parts.scheme in ("postgres", "postgresql", "pgsql"):

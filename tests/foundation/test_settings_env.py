@@ -94,3 +94,10 @@ def test_malformed_variable_stops_with_one_clear_line(variable: str, value: str)
     assert len(lines) == 1, result.stderr
     assert variable in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_a_fresh_checkout_without_var_can_migrate(tmp_path) -> None:
+    var = tmp_path / "not" / "there" / "yet"
+    result = manage("migrate", "--noinput", env=demo_env(PERFSUITE_VAR_DIR=str(var)))
+    assert result.returncode == 0, result.stderr
+    assert (var / "db.sqlite3").is_file()
