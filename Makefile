@@ -28,7 +28,7 @@ demo: $(STAMP) ## Set up and run the demo site on http://127.0.0.1:8000 with a C
 	@echo "Demo site: http://$(HOST):$(PORT)/  (Ctrl-C stops the web server and the worker)"
 	@$(VENV)/bin/celery -A project worker --loglevel=warning --concurrency=2 & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-		$(PY) manage.py runserver $(HOST):$(PORT)
+		$(PY) manage.py runserver --nostatic $(HOST):$(PORT)
 
 test: $(STAMP) ## Run the whole test suite (real PostgreSQL/Redis when installed)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -25,9 +25,7 @@ STORAGE_BACKENDS = {
 }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": STORAGE_BACKENDS[os.environ.get("PERFSUITE_BENCH_STORAGE", "ours")]
-    },
+    "staticfiles": {"BACKEND": STORAGE_BACKENDS[os.environ.get("PERFSUITE_BENCH_STORAGE", "ours")]},
 }
 STATIC_URL = "/static/"
 STATIC_ROOT = os.environ.get("PERFSUITE_STATIC_ROOT", "/nonexistent-static-root")

@@ -29,6 +29,9 @@ DATABASE_ROUTERS = ["tests.routers.ActiveAliasRouter"]
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 PERFSUITE = {"STORE": "local"}
+# The test run has DEBUG off and runs no collectstatic (static_opt's tests collect
+# into their own roots); W603 says exactly that and is tested on its own.
+SILENCED_SYSTEM_CHECKS = ["perfsuite.W603"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = False
 INSTALLED_APPS = list(INSTALLED_APPS)

@@ -1,0 +1,112 @@
+"""Checks of static_opt (ids ``perfsuite.E6xx``/``W6xx``, documented in docs/checks.md).
+
+- ``E601``: ``DEBUG`` is off, the middleware is installed and ``STATIC_ROOT`` is not set.
+- ``W601``: the app is installed but ``StaticFilesMiddleware`` is not in ``MIDDLEWARE``.
+- ``W602``: something heavy sits above the middleware (it should come right after
+  ``SecurityMiddleware``, so static requests skip sessions, auth, CSRF ...).
+- ``W603``: ``DEBUG`` is off and ``STATIC_ROOT`` holds no collected files.
+- ``W604``: ``STATIC_ENCODINGS`` asks for brotli/zstd but the library is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+
+from perfsuite.core.conf import perf_settings
+
+from .engine.compress import missing_libraries
+
+APP = "perfsuite.static_opt"
+
+MIDDLEWARE = "perfsuite.static_opt.middleware.StaticFilesMiddleware"
+#: What may sit above the middleware: cheap and wanted on static responses too.
+ALLOWED_ABOVE = (
+    "django.middleware.security.SecurityMiddleware",
+    "perfsuite.perf_monitor.middleware.PerformanceMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+)
+
+
+@register(Tags.compatibility)
+def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if not apps.is_installed(APP):
+        return []
+    middleware = [str(m) for m in (getattr(settings, "MIDDLEWARE", None) or [])]
+    if MIDDLEWARE not in middleware:
+        return [
+            Warning(
+                "perfsuite.static_opt is installed but StaticFilesMiddleware is not in "
+                "MIDDLEWARE, so static files are not served by it.",
+                hint=f"Add {MIDDLEWARE!r} right after SecurityMiddleware.",
+                id="perfsuite.W601",
+            )
+        ]
+    above = [m for m in middleware[: middleware.index(MIDDLEWARE)] if m not in ALLOWED_ABOVE]
+    if above:
+        return [
+            Warning(
+                "StaticFilesMiddleware has middleware above it that every static request "
+                f"pays for: {', '.join(above)}.",
+                hint="Move it right after SecurityMiddleware (and PerformanceMiddleware).",
+                id="perfsuite.W602",
+            )
+        ]
+    return []
+
+
+@register(Tags.compatibility)
+def check_static_root(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if not apps.is_installed(APP):
+        return []
+    middleware = [str(m) for m in (getattr(settings, "MIDDLEWARE", None) or [])]
+    if settings.DEBUG or MIDDLEWARE not in middleware:
+        return []
+    root = getattr(settings, "STATIC_ROOT", None)
+    if not root:
+        return [
+            Error(
+                "STATIC_ROOT is not set and DEBUG is off: StaticFilesMiddleware has no "
+                "files to serve.",
+                hint="Set STATIC_ROOT and run `manage.py collectstatic`.",
+                id="perfsuite.E601",
+            )
+        ]
+    try:
+        empty = not any(os.scandir(root))
+    except OSError:
+        empty = True
+    if empty:
+        return [
+            Warning(
+                f"STATIC_ROOT ({root}) has no collected files.",
+                hint="Run `manage.py collectstatic --noinput` before starting the server.",
+                id="perfsuite.W603",
+            )
+        ]
+    return []
+
+
+@register(Tags.compatibility)
+def check_libraries(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if not apps.is_installed(APP):
+        return []
+    try:
+        encodings = list(perf_settings.STATIC_ENCODINGS)
+    except Exception:
+        return []
+    missing = missing_libraries(encodings)
+    if not missing:
+        return []
+    return [
+        Warning(
+            f"STATIC_ENCODINGS asks for codings whose libraries are missing: {', '.join(missing)}; "
+            "those variants are not produced.",
+            hint='pip install "django-perfsuite[static]"',
+            id="perfsuite.W604",
+        )
+    ]

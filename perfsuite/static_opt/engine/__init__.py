@@ -1,0 +1,7 @@
+"""The framework-free core of static_opt: index, header logic, negotiation, ranges.
+
+Nothing in this package imports Django; :mod:`perfsuite.static_opt.server` and
+:mod:`perfsuite.static_opt.middleware` are the thin Django skin around it. Request
+headers are read from a WSGI-style mapping (``HTTP_ACCEPT_ENCODING`` ...), which
+is what Django's ``request.META`` is under WSGI and ASGI alike.
+"""
