@@ -33,7 +33,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, setup_django, side_by_side, table
+from common import ROOT, asgi_request, setup_django, side_by_side, table
 
 QUICK = "--quick" in sys.argv
 N = 1000 if QUICK else 3000
@@ -226,43 +226,12 @@ def asgi_handler(middleware: list[str]) -> Any:
         return ASGIHandler()
 
 
-async def one_asgi(handler: Any, path: str, headers: list[tuple[bytes, bytes]]) -> None:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "headers": [(b"host", b"127.0.0.1"), *headers],
-        "client": ("127.0.0.1", 5000),
-        "server": ("127.0.0.1", 8000),
-    }
-    sent = False
-    never = asyncio.Event()
-
-    async def receive():  # type: ignore[no-untyped-def]
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await never.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message):  # type: ignore[no-untyped-def]
-        return None
-
-    await handler(scope, receive, send)
-
-
 def run_asgi(handler: Any, loop: asyncio.AbstractEventLoop, path: str) -> float:
     headers = [(b"accept-encoding", b"gzip, deflate, br")]
 
     async def many() -> None:
         for _ in range(N_ASYNC):
-            await one_asgi(handler, path, headers)
+            await asgi_request(handler, path, headers)
 
     start = time.perf_counter()
     loop.run_until_complete(many())

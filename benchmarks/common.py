@@ -71,7 +71,7 @@ def environ(path: str, query: str = "", **headers: str) -> dict:
     return env
 
 
-async def asgi_request(handler, path: str) -> None:  # type: ignore[no-untyped-def]
+async def asgi_request(handler, path: str, headers=()) -> None:  # type: ignore[no-untyped-def]
     """One GET through an ASGIHandler: the body, then a disconnect that never comes."""
     scope = {
         "type": "http",
@@ -82,7 +82,7 @@ async def asgi_request(handler, path: str) -> None:  # type: ignore[no-untyped-d
         "path": path,
         "raw_path": path.encode(),
         "query_string": b"",
-        "headers": [(b"host", b"127.0.0.1")],
+        "headers": [(b"host", b"127.0.0.1"), *headers],
         "client": ("127.0.0.1", 5000),
         "server": ("127.0.0.1", 8000),
     }

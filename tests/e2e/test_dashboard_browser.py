@@ -9,7 +9,6 @@ A screenshot of the dashboard is left at ``/tmp/dashboard.png``.
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
@@ -19,36 +18,13 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from perfsuite.core import metrics
-from tests.services import REQUIRE_SERVICES, missing
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = "/tmp/dashboard.png"
 MIDDLEWARE = "perfsuite.perf_monitor.middleware.PerformanceMiddleware"
 PASSWORD = "browser-pw-123456"
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def sync_playwright() -> Any:
-    if not os.access(CHROMIUM, os.X_OK):
-        missing("chromium", "chromium")
-    try:
-        from playwright.sync_api import sync_playwright as factory
-    except ImportError:
-        message = "the playwright package is not installed: pip install -r requirements-dev.txt"
-        if REQUIRE_SERVICES:
-            pytest.fail(message + " [PERFSUITE_REQUIRE_SERVICES=1]", pytrace=False)
-        pytest.skip(message)
-    return factory()
 
 
 def route_cells(page: Any) -> list[str]:

@@ -9,43 +9,19 @@ missing (failed under ``PERFSUITE_REQUIRE_SERVICES=1``); never ``playwright inst
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.services import REQUIRE_SERVICES, missing
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright
 from tests.static_opt.servers import Demo, prepare_demo, running, source
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = "/tmp/static_opt_demo.png"
 LOG_LINE = re.compile(r'"GET (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3}) (?P<size>\d+|-)')
-
-
-def sync_playwright() -> Any:
-    if not os.access(CHROMIUM, os.X_OK):
-        missing("chromium", "chromium")
-    try:
-        from playwright.sync_api import sync_playwright as factory
-    except ImportError:
-        message = "the playwright package is not installed: pip install -r requirements-dev.txt"
-        if REQUIRE_SERVICES:
-            pytest.fail(message + " [PERFSUITE_REQUIRE_SERVICES=1]", pytrace=False)
-        pytest.skip(message)
-    return factory()
 
 
 def hits(log: Path, path: str) -> list[tuple[int, int]]:
