@@ -18,14 +18,11 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import set_response_etag
 from django.utils.translation import get_language
@@ -33,12 +30,14 @@ from django.utils.translation import get_language
 from perfsuite.core import timing
 from perfsuite.core.conf import perf_settings
 
-from . import policy
+from . import keys, policy
 from .backend import CacheBackend
+from .keys import backend_for, generation_key, key_prefix, path_tag, tag_key
 from .metrics import BYTES_SERVED, ERRORS, NOT_STORED, REQUESTS
 
 logger = logging.getLogger("perfsuite.cache")
 
+_last_warning = [0.0]
 MAX_VARIANTS = 8
 #: set on the request by ResponseCacheMiddleware; decorated views then defer to it
 MIDDLEWARE_MARK = "_perfsuite_response_cache"
@@ -49,53 +48,6 @@ UNSTORED_HEADERS = frozenset(
 )
 
 Op = tuple[Any, ...]
-
-_backends: dict[str, CacheBackend] = {}
-_known_tags: OrderedDict[str, tuple[str, ...]] = OrderedDict()
-_KNOWN_TAGS_MAX = 10_000
-_last_warning = [0.0]
-
-
-_keys: dict[str, str] = {}
-
-
-@receiver(setting_changed)
-def _reset(*, setting: str, **kwargs: Any) -> None:
-    if setting in ("CACHES", "PERFSUITE"):
-        _backends.clear()
-        _known_tags.clear()
-        _keys.clear()
-
-
-def backend_for(alias: str) -> CacheBackend:
-    backend = _backends.get(alias)
-    if backend is None:
-        backend = _backends[alias] = CacheBackend(alias)
-    return backend
-
-
-def key_prefix() -> str:
-    prefix = _keys.get("")
-    if prefix is None:
-        prefix = _keys[""] = f"{perf_settings.CACHE_KEY_PREFIX}:1"
-    return prefix
-
-
-def generation_key() -> str:
-    return f"{key_prefix()}:gen"
-
-
-def tag_key(tag: str) -> str:
-    key = _keys.get(tag)
-    if key is None:
-        if len(_keys) > 10_000:
-            _keys.clear()
-        key = _keys[tag] = f"{key_prefix()}:tag:{policy.digest(tag)}"
-    return key
-
-
-def path_tag(path: str) -> str:
-    return f"path:{path}"
 
 
 @dataclass(slots=True)
@@ -115,7 +67,6 @@ class Context:
     lock_key: str
     tags: tuple[str, ...]
     keys: list[str]
-    route: str
 
 
 class ResponseCache:
@@ -219,14 +170,14 @@ class ResponseCache:
         skip = self._skip_reason(request, conf)
         if skip is not None:
             response = yield ("render",)
-            route = _route(request)
+            route = keys.route_of(request)
             REQUESTS.labels(route, "bypass").inc()
             _label(response, "BYPASS", f"perfsuite; fwd=bypass; detail={skip}")
             return response
         ctx = self._context(request, conf)
         if ctx is None:
             response = yield ("render",)
-            REQUESTS.labels(_route(request), "bypass").inc()
+            REQUESTS.labels(keys.route_of(request), "bypass").inc()
             _label(response, "BYPASS", "perfsuite; fwd=bypass; detail=needs-user")
             return response
         refresh = self._refresh_requested(request, conf)
@@ -261,7 +212,7 @@ class ResponseCache:
                     yield ("delete", ctx.lock_key)
                 except Exception:
                     pass
-        route = _route(request)
+        route = keys.route_of(request)
         if refresh:
             REQUESTS.labels(route, "bypass").inc()
             detail = f"stored; ttl={stored_ttl}" if stored_ttl else f"detail={reason}"
@@ -283,7 +234,7 @@ class ResponseCache:
             _last_warning[0] = now
             logger.warning("response cache backend failed, serving uncached: %s", exc)
         response = yield ("render",)
-        REQUESTS.labels(_route(request), "bypass").inc()
+        REQUESTS.labels(keys.route_of(request), "bypass").inc()
         _label(response, "BYPASS", "perfsuite; fwd=bypass; detail=backend-error")
         return response
 
@@ -319,7 +270,7 @@ class ResponseCache:
         meta = request.META
         base = policy.digest(
             request.scheme or "http",
-            _host(request),
+            keys.host(request),
             request.path,
             policy.normalized_query(meta.get("QUERY_STRING", ""), tracking),
             policy.normalized_accept(meta.get("HTTP_ACCEPT")),
@@ -328,9 +279,9 @@ class ResponseCache:
             *extra,
         )
         entry_key = f"{key_prefix()}:e:{base}"
-        tags = _known_tags.get(entry_key) or (*self.tags, path_tag(request.path))
-        keys = [entry_key, generation_key(), *(tag_key(t) for t in tags)]
-        return Context(entry_key, f"{key_prefix()}:lock:{base}", tags, keys, "")
+        tags = keys.known_tags.get(entry_key) or (*self.tags, path_tag(request.path))
+        fetch = [entry_key, generation_key(), *(tag_key(t) for t in tags)]
+        return Context(entry_key, f"{key_prefix()}:lock:{base}", tags, fetch)
 
     def _find(
         self, ctx: Context, values: dict[str, Any], request: HttpRequest
@@ -347,7 +298,7 @@ class ResponseCache:
             # First hit on this entry in this process: learn its tags (one more trip).
             more = yield ("get_many", missing)
             values = {**values, **more}
-            _remember_tags(ctx.entry_key, tuple(versions))
+            keys.remember_tags(ctx.entry_key, tuple(versions))
         for tag, version in versions.items():
             if values.get(tag_key(tag)) != version:
                 return None
@@ -380,7 +331,7 @@ class ResponseCache:
         conf: dict[str, Any],
         found: Found | None,
     ) -> Generator[Op, Any, tuple[int, str | None]]:
-        route = _route(request)
+        route = keys.route_of(request)
         status_ttls = conf["CACHE_STATUS_TTLS"]
         reason = policy.uncacheable_reason(request, response, status_ttls)
         if reason is None and request.method == "HEAD":
@@ -443,7 +394,7 @@ class ResponseCache:
             ERRORS.inc()
             logger.warning("response cache could not store %s: %s", request.path, exc)
             return 0, "backend-error"
-        _remember_tags(ctx.entry_key, tags)
+        keys.remember_tags(ctx.entry_key, tags)
         return ttl, None
 
     # -- serving -----------------------------------------------------------------
@@ -477,47 +428,6 @@ class ResponseCache:
 def _within_stale(found: Found) -> bool:
     assert found.variant is not None
     return found.now < found.variant[4] + float(found.entry.get("s", 0))
-
-
-def _remember_tags(entry_key: str, tags: tuple[str, ...]) -> None:
-    _known_tags[entry_key] = tags
-    _known_tags.move_to_end(entry_key)
-    while len(_known_tags) > _KNOWN_TAGS_MAX:
-        _known_tags.popitem(last=False)
-
-
-_hosts: dict[tuple[str, str, str, str], str] = {}
-
-
-def _host(request: HttpRequest) -> str:
-    """``request.get_host()`` (validated against ALLOWED_HOSTS) memoised per raw host."""
-    meta = request.META
-    raw = (
-        meta.get("HTTP_X_FORWARDED_HOST", ""),
-        meta.get("HTTP_HOST", ""),
-        meta.get("SERVER_NAME", ""),
-        str(meta.get("SERVER_PORT", "")),
-    )
-    host = _hosts.get(raw)
-    if host is None:
-        host = request.get_host()  # raises DisallowedHost: Django answers 400
-        if len(_hosts) > 1000:
-            _hosts.clear()
-        _hosts[raw] = host
-    return host
-
-
-@receiver(setting_changed)
-def _reset_hosts(*, setting: str, **kwargs: Any) -> None:
-    if setting in ("ALLOWED_HOSTS", "USE_X_FORWARDED_HOST", "DEBUG"):
-        _hosts.clear()
-
-
-def _route(request: HttpRequest) -> str:
-    match = getattr(request, "resolver_match", None)
-    if match is None:
-        return "<unmatched>"
-    return match.route or match.view_name or "<unmatched>"
 
 
 def _label(response: Any, x_cache: str, cache_status: str) -> None:

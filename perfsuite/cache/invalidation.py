@@ -13,7 +13,7 @@ from django.db.models.signals import post_delete, post_save
 
 from perfsuite.core.conf import perf_settings
 
-from .core import backend_for, generation_key, path_tag, tag_key
+from .keys import backend_for, generation_key, path_tag, tag_key
 
 
 def _backend() -> Any:
