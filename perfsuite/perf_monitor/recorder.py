@@ -16,9 +16,7 @@ Metric names (all in ``perfsuite.core.metrics.registry``):
 
 from __future__ import annotations
 
-import copy
 import heapq
-import itertools
 import os
 import threading
 import time
@@ -39,23 +37,24 @@ LATENCY = metrics.histogram(
     REQUEST_SECONDS, "Request latency in seconds", ("route", "method", "status")
 )
 INFLIGHT = metrics.gauge("perfsuite_http_inflight", "Requests in progress")
-# Requests started / finished in this process; the in-flight gauge is their
-# difference, set at each resource sample rather than twice per request.
-_started = itertools.count()
-_finished = itertools.count()
+# Requests in progress in this process; the gauge is set from it at each resource
+# sample rather than written twice per request.
+_inflight_lock = threading.Lock()
+_inflight_now = [0]
 
 
 def request_started() -> None:
-    next(_started)
+    with _inflight_lock:
+        _inflight_now[0] += 1
 
 
 def request_finished() -> None:
-    next(_finished)
+    with _inflight_lock:
+        _inflight_now[0] -= 1
 
 
 def _inflight() -> int:
-    # next() on a copy reads a count() without advancing it.
-    return next(copy.copy(_started)) - next(copy.copy(_finished))
+    return _inflight_now[0]
 
 
 QUEUE = metrics.histogram("perfsuite_http_queue_seconds", "Time queued before the app")
