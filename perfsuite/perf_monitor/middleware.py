@@ -7,6 +7,7 @@ lets an error of its own break the response.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import Any
@@ -79,14 +80,16 @@ class PerformanceMiddleware:
             logger.warning("perf_monitor bookkeeping failed", exc_info=True)
 
 
+@functools.lru_cache(maxsize=1024)
 def _token(name: str) -> str:
-    """A Server-Timing metric name must be an HTTP token."""
+    """A Server-Timing metric name must be an HTTP token (memoised: names repeat)."""
     out = "".join(
         c if c.isascii() and (c.isalnum() or c in "!#$%&'*+-.^_`|~") else "_" for c in name
     )
     return out or "_"
 
 
+@functools.lru_cache(maxsize=1024)
 def _quoted(text: str) -> str:
     """An HTTP quoted-string: printable ASCII, with backslash and quote escaped."""
     safe = "".join(c if c.isascii() and c.isprintable() else "?" for c in text[:200])

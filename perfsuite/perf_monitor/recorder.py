@@ -195,14 +195,18 @@ def record_request(request: HttpRequest, response: HttpResponseBase | None, elap
     LATENCY.labels(route, method, status).observe(elapsed)
     now = _time()
     meta = request.META
-    queued = parse_request_start(
-        meta.get("HTTP_X_REQUEST_START") or meta.get("HTTP_X_QUEUE_START"), now - elapsed
-    )
-    if queued is not None:
-        QUEUE.observe(queued)
+    stamp = meta.get("HTTP_X_REQUEST_START") or meta.get("HTTP_X_QUEUE_START")
+    if stamp:
+        queued = parse_request_start(stamp, now - elapsed)
+        if queued is not None:
+            QUEUE.observe(queued)
     current = timing.current()
     if current is not None and current.entries:
-        for name, seconds in current.totals().items():
-            TIMINGS.labels(route, name).observe(seconds)
+        entries = current.entries
+        if len(entries) == 1:
+            TIMINGS.labels(route, entries[0].name).observe(entries[0].duration)
+        else:
+            for name, seconds in current.totals().items():
+                TIMINGS.labels(route, name).observe(seconds)
     slowest.offer(elapsed, route, method, status_code)
     sampler.maybe_sample(now)
