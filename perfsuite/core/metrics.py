@@ -25,6 +25,7 @@ import math
 import os
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -252,9 +253,12 @@ class Registry:
         self.dropped_counter = self.counter(
             DROPPED_METRIC, "Observations dropped because the store was unreachable too long"
         )
+        # Weak references: a registry that is gone (tests make many) is not kept
+        # alive, nor flushed at exit, by these hooks.
+        ref = weakref.ref(self)
         if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=self._after_fork)
-        atexit.register(self.close)
+            os.register_at_fork(after_in_child=lambda: _call(ref, "_after_fork"))
+        atexit.register(_call, ref, "close")
 
     # -- configuration -------------------------------------------------
     def configure(self) -> None:
@@ -483,7 +487,7 @@ class Registry:
             from multiprocessing import util
 
             # multiprocessing children end with os._exit, which skips atexit.
-            util.Finalize(None, self.close, exitpriority=10)
+            util.Finalize(None, _call, args=(weakref.ref(self), "close"), exitpriority=10)
         except Exception:  # pragma: no cover
             pass
 
@@ -524,6 +528,12 @@ class Registry:
             with self._lock:
                 self._gauges = {}
             self.store.reset()
+
+
+def _call(ref: weakref.ref[Registry], method: str) -> None:
+    target = ref()
+    if target is not None:
+        getattr(target, method)()
 
 
 registry = Registry()
