@@ -119,3 +119,24 @@ def test_bad_prometheus_ips_setting_is_a_check_error() -> None:
     with override_settings(PERFSUITE={"PROMETHEUS_ALLOWED_IPS": ["999.1.1.1"]}):
         ids = [m.id for m in run_checks()]
     assert "perfsuite.E002" in ids
+
+
+@pytest.mark.redis
+def test_prometheus_sums_every_process_on_the_redis_store(client: Client, redis_url: str) -> None:
+    from perfsuite.core.metrics import Registry
+    from perfsuite.core.sketch import Mapping
+    from perfsuite.core.stores.redis import RedisStore
+
+    with override_settings(PERFSUITE={"STORE": "redis", "REDIS_URL": redis_url}):
+        client.get("/items/1/")  # this process
+        other = Registry(store=RedisStore(Mapping(0.01), redis_url), autoflush=False)
+        latency = other.histogram(
+            "perfsuite_http_request_seconds", "", ("route", "method", "status")
+        )
+        for _ in range(4):  # another worker, flushed to the same Redis
+            latency.labels("items/<int:pk>/", "GET", "2xx").observe(0.02)
+        assert other.flush()
+        client.force_login(permitted_staff())
+        text = client.get("/metrics/").content.decode()
+    labels = 'method="GET",route="items/<int:pk>/",status="2xx"'
+    assert "perfsuite_http_request_seconds_count{" + labels + "} 5.0" in text
