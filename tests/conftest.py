@@ -75,6 +75,18 @@ def redis_server() -> Iterator[RedisServer]:
 
 
 @pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A redis-server of this test's own, to stop and restart (writes survive a restart)."""
+    binary = redis_binary()
+    if binary is None:
+        missing("redis-server", "redis-server")
+    server = RedisServer(binary, persist=True)
+    server.start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
 def redis_url(redis_server: RedisServer) -> Iterator[str]:
     """A clean Redis database for one test."""
     import redis

@@ -6,7 +6,6 @@ import multiprocessing
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 
 import pytest
 from django.test import override_settings
@@ -15,7 +14,7 @@ from perfsuite.core.metrics import DROPPED_METRIC, Registry
 from perfsuite.core.sketch import Mapping
 from perfsuite.core.stores.redis import RedisStore
 from tests.helpers import ROOT
-from tests.services import RedisServer, missing, redis_binary
+from tests.services import RedisServer
 
 pytestmark = pytest.mark.redis
 
@@ -131,17 +130,6 @@ def test_clean_exit_before_the_flush_interval_lands_every_delta(redis_url: str) 
     snap = store.snapshot("all")
     assert snap.counter_total("exit_counter") == 1234
     assert snap.histogram("exit_latency").count == 1234
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    binary = redis_binary()
-    if binary is None:
-        missing("redis-server", "redis-server")
-    server = RedisServer(binary, persist=True)  # a restart keeps what was written
-    server.start()
-    yield server
-    server.cleanup()
 
 
 def test_outage_buffers_and_lands_exact_totals(own_redis: RedisServer, caplog) -> None:
