@@ -19,7 +19,12 @@ from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
+from perfsuite.core import timing
+
 from .serving import StaticServer
+
+#: the route perf_monitor records for every file this middleware serves
+STATIC_ROUTE = "<static>"
 
 logger = logging.getLogger("perfsuite.static_opt")
 
@@ -60,7 +65,11 @@ class StaticFilesMiddleware:
 
     def _serve(self, path: str, request: HttpRequest) -> HttpResponseBase | None:
         try:
-            return self.server.serve(path[self._cut :], request)
+            response = self.server.serve(path[self._cut :], request)
+            if response is not None:
+                # No URL resolution ran: give request timing one bounded route label.
+                timing.set_route(STATIC_ROUTE)
+            return response
         except Exception:  # fail open: the request goes on as if we were absent
             logger.warning("static_opt could not serve %s", path, exc_info=True)
             return None

@@ -317,3 +317,23 @@ def test_files_outside_the_static_prefix_are_left_alone(static_client: Client) -
     response = static_client.get("/page/")
     assert response.status_code == 200
     assert response.content == b"not a static file"
+
+
+def test_served_files_are_timed_under_one_static_route(settings, collected) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    from perfsuite.core import metrics
+    from tests.static_opt.conftest import use_root
+
+    use_root(settings, collected)
+    settings.MIDDLEWARE = [
+        "perfsuite.perf_monitor.middleware.PerformanceMiddleware",
+        *settings.MIDDLEWARE,
+    ]
+    client = Client()
+    names = list(collected.paths)[:3]
+    for name in names:
+        assert client.get(collected.url(name)).status_code == 200
+    snap = metrics.registry.snapshot("all")
+    assert snap.histogram("perfsuite_http_request_seconds", route="<static>").count == len(names)
+    assert snap.histogram("perfsuite_http_request_seconds", route="<unmatched>").count == 0
