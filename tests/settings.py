@@ -5,6 +5,10 @@ points at the server that ``tests/conftest.py`` starts on a free port; the
 ``db_alias`` fixture runs database tests on both through ``tests.routers``.
 """
 
+import atexit
+import shutil
+import tempfile
+
 from project.settings import *  # noqa: F403
 from project.settings import INSTALLED_APPS
 from tests.services import free_port, postgres_bin_dir
@@ -29,6 +33,11 @@ DATABASE_ROUTERS = ["tests.routers.ActiveAliasRouter"]
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 PERFSUITE = {"STORE": "local"}
+# Never the checkout's own staticfiles/ (which `make demo` fills): tests that need
+# collected files collect into roots of their own.
+STATIC_ROOT = tempfile.mkdtemp(prefix="perfsuite-test-static-")
+atexit.register(shutil.rmtree, STATIC_ROOT, ignore_errors=True)
+
 # The test run has DEBUG off and runs no collectstatic (static_opt's tests collect
 # into their own roots); W603 says exactly that and is tested on its own.
 SILENCED_SYSTEM_CHECKS = ["perfsuite.W603"]
