@@ -62,8 +62,9 @@ def test_etag_comes_from_content_so_replicas_agree(
 def test_etag_changes_with_the_content(settings: Any, fresh: Collected) -> None:
     use_root(settings, fresh)
     before = get(Client(), fresh.url("small.txt", hashed=False))["ETag"]
-    (fresh.src / "small.txt").write_bytes(b"another content\n")
-    from tests.static_opt.conftest import collect
+    from tests.static_opt.conftest import collect, edit
+
+    edit(fresh.src / "small.txt", b"another content\n")
 
     collect(fresh.root, fresh.src)
     after = get(Client(), fresh.url("small.txt", hashed=False))["ETag"]

@@ -22,6 +22,7 @@ from tests.static_opt.conftest import (
     SOURCES,
     Collected,
     collect,
+    edit,
     use_root,
     write_sources,
 )
@@ -157,7 +158,7 @@ def test_a_root_without_manifest_is_scanned(settings: Any, tmp_path: Path) -> No
 
 def test_a_stale_index_is_ignored(settings: Any, fresh: Collected) -> None:
     """collectstatic run again with another storage: the old index no longer applies."""
-    (fresh.src / "css" / "site.css").write_text("a { color: green }\n")
+    edit(fresh.src / "css" / "site.css", b"a { color: green }\n")
     paths = collect(fresh.root, fresh.src, PLAIN_MANIFEST)
     target = Collected(fresh.root, fresh.src, paths)
     use_root(settings, target, PLAIN_MANIFEST)
