@@ -79,10 +79,12 @@ def dashboard_data(window: str = "5m") -> dict[str, Any]:
     hist = snap.histogram(recorder.REQUEST_SECONDS)
     stats = hist.stats(snap.mapping)
     errors = snap.histogram(recorder.REQUEST_SECONDS, status="5xx").count
-    seconds = WINDOWS[window]
-    if seconds is None:
+    window_length = WINDOWS[window]
+    if window_length is None:  # "all": since the last reset
         reset_at = snap.meta.get("reset_at") or apm.start_time
         seconds = max(1.0, snap.generated_at - reset_at)
+    else:
+        seconds = float(window_length)
     rss = snap.gauge_values("perfsuite_process_rss_bytes")
     cpu = snap.gauge_values("perfsuite_process_cpu_percent")
     starts = snap.gauge_values("perfsuite_process_start_time")

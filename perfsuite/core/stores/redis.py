@@ -247,9 +247,9 @@ class RedisStore(Store):
             if now - ts > self.gauge_stale_after:
                 stale.append(field_b)
                 continue
-            key = self._series.get(sid)
-            if key is not None:
-                snap.gauges.setdefault(key, []).append(float(value))
+            series = self._series.get(sid)
+            if series is not None:
+                snap.gauges.setdefault(series, []).append(float(value))
                 processes.add(process)
         if stale:
             self.client.hdel(f"{p}:g", *stale)
