@@ -170,14 +170,14 @@ class ResponseCache:
         skip = self._skip_reason(request, conf)
         if skip is not None:
             response = yield ("render",)
-            route = keys.route_of(request)
+            route = timing.route_of(request)
             REQUESTS.labels(route, "bypass").inc()
             _label(response, "BYPASS", f"perfsuite; fwd=bypass; detail={skip}")
             return response
         ctx = self._context(request, conf)
         if ctx is None:
             response = yield ("render",)
-            REQUESTS.labels(keys.route_of(request), "bypass").inc()
+            REQUESTS.labels(timing.route_of(request), "bypass").inc()
             _label(response, "BYPASS", "perfsuite; fwd=bypass; detail=needs-user")
             return response
         refresh = self._refresh_requested(request, conf)
@@ -212,7 +212,7 @@ class ResponseCache:
                     yield ("delete", ctx.lock_key)
                 except Exception:
                     pass
-        route = keys.route_of(request)
+        route = timing.route_of(request)
         if refresh:
             REQUESTS.labels(route, "bypass").inc()
             detail = f"stored; ttl={stored_ttl}" if stored_ttl else f"detail={reason}"
@@ -234,7 +234,7 @@ class ResponseCache:
             _last_warning[0] = now
             logger.warning("response cache backend failed, serving uncached: %s", exc)
         response = yield ("render",)
-        REQUESTS.labels(keys.route_of(request), "bypass").inc()
+        REQUESTS.labels(timing.route_of(request), "bypass").inc()
         _label(response, "BYPASS", "perfsuite; fwd=bypass; detail=backend-error")
         return response
 
@@ -331,7 +331,7 @@ class ResponseCache:
         conf: dict[str, Any],
         found: Found | None,
     ) -> Generator[Op, Any, tuple[int, str | None]]:
-        route = keys.route_of(request)
+        route = timing.route_of(request)
         status_ttls = conf["CACHE_STATUS_TTLS"]
         reason = policy.uncacheable_reason(request, response, status_ttls)
         if reason is None and request.method == "HEAD":

@@ -93,10 +93,3 @@ def host(request: HttpRequest) -> str:
 def _reset_hosts(*, setting: str, **kwargs: Any) -> None:
     if setting in ("ALLOWED_HOSTS", "USE_X_FORWARDED_HOST", "DEBUG"):
         _hosts.clear()
-
-
-def route_of(request: HttpRequest) -> str:
-    match = getattr(request, "resolver_match", None)
-    if match is None:
-        return "<unmatched>"
-    return match.route or match.view_name or "<unmatched>"

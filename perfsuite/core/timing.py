@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -65,6 +66,24 @@ def end(token: Token[RequestTimings | None]) -> None:
 
 def current() -> RequestTimings | None:
     return _current.get()
+
+
+#: the route label of a request no URL pattern matched
+UNMATCHED = "<unmatched>"
+
+
+def route_of(request: Any) -> str:
+    """The bounded route label of a request, shared by every app's metrics.
+
+    The URL pattern (``ResolverMatch.route``), else the view name, else the route
+    an app named with :func:`set_route` (a response served before URL resolution),
+    else :data:`UNMATCHED`: never the raw path.
+    """
+    match = getattr(request, "resolver_match", None)
+    if match is not None:
+        return match.route or match.view_name or UNMATCHED
+    timings = _current.get()
+    return (timings.route if timings is not None else None) or UNMATCHED
 
 
 def set_route(route: str) -> None:

@@ -28,7 +28,8 @@ from perfsuite.core import metrics, timing
 from perfsuite.core.conf import perf_settings
 
 REQUEST_SECONDS = "perfsuite_http_request_seconds"
-UNMATCHED = "<unmatched>"
+UNMATCHED = timing.UNMATCHED
+route_of = timing.route_of
 STANDARD_METHODS = frozenset(
     ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
 )
@@ -67,15 +68,6 @@ CPU = metrics.gauge("perfsuite_process_cpu_percent", "CPU use of the process")
 START_TIME = metrics.gauge("perfsuite_process_start_time", "Process start (epoch seconds)")
 
 _time = time.time
-
-
-def route_of(request: HttpRequest) -> str:
-    match = getattr(request, "resolver_match", None)
-    if match is None:
-        # Answered before URL resolution (a cache hit): an app may have named it.
-        current = timing.current()
-        return (current.route if current is not None else None) or UNMATCHED
-    return match.route or match.view_name or UNMATCHED
 
 
 def method_of(request: HttpRequest) -> str:
