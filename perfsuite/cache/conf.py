@@ -9,6 +9,7 @@ from perfsuite.core.conf import (
     non_empty_str,
     non_negative_number,
     positive_int,
+    positive_number,
     register_defaults,
 )
 
@@ -72,6 +73,40 @@ register_defaults(
         ),
         "CACHE_WARNING_INTERVAL": Option(
             60, positive_int, "Seconds between two backend-failure warnings."
+        ),
+        "CACHE_SOCKET_TIMEOUT": Option(
+            0.5,
+            positive_number,
+            "Connect and read timeout (seconds) on Redis when the alias sets none.",
+        ),
+        "CACHE_BREAKER_BASE": Option(
+            1.0, positive_number, "Seconds the backend is skipped after a first failure."
+        ),
+        "CACHE_BREAKER_MAX": Option(
+            30.0, positive_number, "Longest skip after repeated failures (doubling up to it)."
+        ),
+        "CACHE_IGNORED_COOKIES": Option(
+            (
+                "_ga",
+                "_ga_*",
+                "_gid",
+                "_gat*",
+                "_gcl_*",
+                "_fbp",
+                "_fbc",
+                "_hj*",
+                "_clck",
+                "_clsk",
+                "ajs_*",
+                "mp_*",
+                "__utm*",
+                "_pk_*",
+                "_uetsid",
+                "_uetvid",
+            ),
+            _str_list,
+            "Cookies a page never depends on (trailing * matches a prefix): they do not "
+            "split entries of pages that say Vary: Cookie.",
         ),
     }
 )

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from asgiref.sync import iscoroutinefunction
 from django.utils.cache import patch_vary_headers
 
-from .core import MIDDLEWARE_MARK, ResponseCache
+from .engine import MIDDLEWARE_MARK, ResponseCache
 
 V = TypeVar("V", bound=Callable[..., Any])
 

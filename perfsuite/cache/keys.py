@@ -1,8 +1,20 @@
-"""Cache keys, version keys and the small per-process memos behind them."""
+"""Cache keys, version keys and the small per-process memos behind them.
+
+Key layout under ``CACHE_KEY_PREFIX`` (``{p}``) and a format version:
+
+- ``{p}:2:e:{digest}``     an :class:`~perfsuite.cache.entries.Entry` (TTL: its TTL +
+  its stale window)
+- ``{p}:2:lock:{digest}``  the render lock of that page (``CACHE_LOCK_TIMEOUT``)
+- ``{p}:2:gen``            the namespace generation
+- ``{p}:2:tag:{digest}``   the version of one tag (a path is a tag too)
+
+Version keys live at least as long as the longest entry stored under them.
+"""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.signals import setting_changed
@@ -12,35 +24,26 @@ from django.http import HttpRequest
 from perfsuite.core.conf import perf_settings
 
 from . import policy
-from .backend import CacheBackend
+from .backend import forget_backends
 
-_backends: dict[str, CacheBackend] = {}
+#: tags seen on each path's entries, so a lookup fetches their versions at once
 known_tags: OrderedDict[str, tuple[str, ...]] = OrderedDict()
 _KNOWN_TAGS_MAX = 10_000
-
-
 _keys: dict[str, str] = {}
 
 
 @receiver(setting_changed)
 def _reset(*, setting: str, **kwargs: Any) -> None:
     if setting in ("CACHES", "PERFSUITE"):
-        _backends.clear()
+        forget_backends()
         known_tags.clear()
         _keys.clear()
-
-
-def backend_for(alias: str) -> CacheBackend:
-    backend = _backends.get(alias)
-    if backend is None:
-        backend = _backends[alias] = CacheBackend(alias)
-    return backend
 
 
 def key_prefix() -> str:
     prefix = _keys.get("")
     if prefix is None:
-        prefix = _keys[""] = f"{perf_settings.CACHE_KEY_PREFIX}:1"
+        prefix = _keys[""] = f"{perf_settings.CACHE_KEY_PREFIX}:2"
     return prefix
 
 
@@ -61,11 +64,55 @@ def path_tag(path: str) -> str:
     return f"path:{path}"
 
 
-def remember_tags(entry_key: str, tags: tuple[str, ...]) -> None:
-    known_tags[entry_key] = tags
-    known_tags.move_to_end(entry_key)
+def remember_tags(path: str, tags: tuple[str, ...]) -> None:
+    old = known_tags.get(path, ())
+    merged = tags if not old else tuple(dict.fromkeys((*old, *tags)))
+    known_tags[path] = merged[:32]
+    known_tags.move_to_end(path)
     while len(known_tags) > _KNOWN_TAGS_MAX:
         known_tags.popitem(last=False)
+
+
+@dataclass(slots=True)
+class PageKey:
+    """The keys one request reads and writes."""
+
+    entry: str
+    lock: str
+    path: str
+    #: tags whose versions a lookup fetches with the entry (one round trip)
+    tags: tuple[str, ...]
+
+    def fetch(self) -> list[str]:
+        return [self.entry, generation_key(), *(tag_key(t) for t in self.tags)]
+
+
+def page_key(
+    request: HttpRequest,
+    who: str,
+    *,
+    language: str,
+    extra: tuple[str, ...],
+    static_tags: tuple[str, ...],
+    tracking: tuple[str, ...],
+) -> PageKey:
+    """The key of this request's page: everything the response may depend on."""
+    meta = request.META
+    base = policy.digest(
+        request.method or "GET",
+        request.scheme or "http",
+        host(request),
+        request.path,
+        policy.normalized_query(meta.get("QUERY_STRING", ""), tracking),
+        policy.normalized_accept(meta.get("HTTP_ACCEPT")),
+        language,
+        who,
+        *extra,
+    )
+    prefix = key_prefix()
+    path = request.path
+    tags = (*static_tags, path_tag(path), *known_tags.get(path, ()))
+    return PageKey(f"{prefix}:e:{base}", f"{prefix}:lock:{base}", path, tuple(dict.fromkeys(tags)))
 
 
 _hosts: dict[tuple[str, str, str, str], str] = {}

@@ -14,6 +14,12 @@ BYTES_SERVED = metrics.counter(
     "perfsuite_cache_bytes_served", "Body bytes served from the cache", ("route",)
 )
 ERRORS = metrics.counter("perfsuite_cache_backend_errors", "Cache backend failures")
+SKIPPED = metrics.counter(
+    "perfsuite_cache_backend_skipped", "Requests served uncached while the breaker was open"
+)
+INVALIDATION_FAILURES = metrics.counter(
+    "perfsuite_cache_invalidation_failures", "Invalidations deferred: the backend was unreachable"
+)
 
 #: results that were answered from the cache
 SERVED_FROM_CACHE = ("hit", "stale", "collapsed")

@@ -13,7 +13,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest
 
-from .core import MIDDLEWARE_MARK, ResponseCache
+from .engine import MIDDLEWARE_MARK, ResponseCache
 
 
 class ResponseCacheMiddleware:

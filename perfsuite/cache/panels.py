@@ -54,6 +54,10 @@ class CachePanel(Panel):
             "bypass": results.get("bypass", 0),
             "bytes_served": snapshot.counter_total("perfsuite_cache_bytes_served"),
             "backend_errors": snapshot.counter_total("perfsuite_cache_backend_errors"),
+            "backend_skipped": snapshot.counter_total("perfsuite_cache_backend_skipped"),
+            "invalidation_failures": snapshot.counter_total(
+                "perfsuite_cache_invalidation_failures"
+            ),
             "not_stored": dict(sorted(reasons.items())),
             "routes": table,
         }

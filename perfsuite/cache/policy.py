@@ -2,11 +2,13 @@
 
 The rules, each with the reason recorded in metrics when a response is not stored:
 
-- only GET and HEAD (HEAD shares GET's entry): ``method``
+- only GET and HEAD (each with entries of its own): ``method``
 - statuses listed in ``CACHE_STATUS_TTLS``: ``status``
 - never a streaming response: ``streaming``
 - never a response that sets a cookie, modified the session, rendered a CSRF token
-  for this user or used a CSP nonce: ``set-cookie``, ``session``, ``csrf``, ``csp-nonce``
+  that a new cookie goes out with, or used a CSP nonce: ``set-cookie``, ``session``,
+  ``csrf``, ``csp-nonce`` (a token from the request's own CSRF cookie is stored for
+  that cookie only: see :func:`csrf_keyable`)
 - never ``Cache-Control: private`` / ``no-store`` / ``no-cache``: the directive's name
 - never ``Vary: *``: ``vary-star``
 - TTL from ``s-maxage``, then ``max-age``, else ``CACHE_DEFAULT_TTL``; 0 means not
@@ -25,10 +27,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import SimpleLazyObject, empty
 
-#: representations an Accept header is normalised to (best q wins, html on ties)
+#: the representations :func:`normalized_accept` weighs an Accept header on
 REPRESENTATIONS = ("text/html", "application/json", "application/xml", "text/plain")
-#: Vary headers already covered by the key itself (identity, normalised Accept)
-KEYED_VARY = frozenset(("cookie", "accept"))
+#: the pseudo request header a page with a CSRF token varies on (not a valid name)
+CSRF_VARY = "(csrf)"
 _ENCODINGS = ("br", "deflate", "gzip", "zstd")
 
 _directive = re.compile(r"\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*(?:=\s*(\"[^\"]*\"|[^,\s]*))?\s*")
@@ -101,7 +103,7 @@ def uncacheable_reason(
     session = getattr(request, "session", None)
     if session is not None and getattr(session, "modified", False):
         return "session"
-    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") or request.META.get("CSRF_COOKIE_USED"):
+    if csrf_used(request) and not csrf_keyable(request):
         return "csrf"
     messages = getattr(request, "_messages", None)
     if messages is not None and getattr(messages, "used", False):
@@ -117,6 +119,28 @@ def uncacheable_reason(
     if "*" in (v.strip() for v in vary.split(",")):
         return "vary-star"
     return None
+
+
+def csrf_used(request: HttpRequest) -> bool:
+    """Did the view render a CSRF token? (``get_token`` flags the cookie for update.)"""
+    return bool(request.META.get("CSRF_COOKIE_NEEDS_UPDATE"))
+
+
+def csrf_keyable(request: HttpRequest) -> bool:
+    """Can a page with this request's CSRF token be stored for the same CSRF cookie?
+
+    Yes when the token's secret is the one in the CSRF cookie the request carries:
+    the page is then served only to requests with that cookie (the
+    :data:`CSRF_VARY` variant), for which the token is valid. No when the secret
+    is new (first visit, a malformed cookie, a rotation at login), or lives in the
+    session (``CSRF_USE_SESSIONS``).
+    """
+    secret = request.META.get("CSRF_COOKIE")
+    return (
+        not settings.CSRF_USE_SESSIONS
+        and bool(secret)
+        and secret == request.COOKIES.get(settings.CSRF_COOKIE_NAME)
+    )
 
 
 def _nonce_used(nonce: Any) -> bool:
@@ -137,8 +161,15 @@ def _tracking(name: str, patterns: Sequence[str]) -> bool:
 
 
 def normalized_query(query: str, tracking: Sequence[str]) -> str:
+    """The query without tracking parameters, sorted by name; repeated values keep
+    their order (``?page=3&page=2`` is page 2 to ``GET.get``, never page 3)."""
     pairs = parse_qsl(query, keep_blank_values=True)
-    return urlencode(sorted((k, v) for k, v in pairs if not _tracking(k, tracking)))
+    kept = [(k, v) for k, v in pairs if not _tracking(k, tracking)]
+    return urlencode(sorted(kept, key=_name))
+
+
+def _name(pair: tuple[str, str]) -> str:
+    return pair[0]
 
 
 def _q(params: str) -> float:
@@ -154,10 +185,15 @@ def _q(params: str) -> float:
 
 
 def normalized_accept(accept: str | None) -> str:
-    """The representation an Accept header selects among REPRESENTATIONS."""
+    """How much an Accept header wants each of REPRESENTATIONS, as a short string.
+
+    Browsers' many Accept strings that rank the representations alike share one
+    value; ``*/*`` (a ``fetch()``) and ``text/html`` do not, so a view that
+    negotiates without saying ``Vary: Accept`` still never serves JSON to a browser.
+    """
     if not accept:
-        return REPRESENTATIONS[0]
-    best: dict[str, tuple[float, int]] = {}
+        accept = "*/*"  # RFC 9110: no Accept means any representation
+    best: dict[str, tuple[int, float]] = {}
     for item in accept.split(",")[:50]:
         media, _, params = item.partition(";")
         media = media.strip().lower()
@@ -170,33 +206,51 @@ def normalized_accept(accept: str | None) -> str:
             if specificity < 0:
                 continue
             current = best.get(rep)
-            if current is None or specificity > current[1]:
-                best[rep] = (q, specificity)
-    choices = [(q, -REPRESENTATIONS.index(rep), rep) for rep, (q, _s) in best.items() if q > 0]
-    if not choices:
-        return "none"
-    return max(choices)[2]
+            if current is None or specificity > current[0]:
+                best[rep] = (specificity, q)
+    return ",".join(f"{best[rep][1]:g}" if rep in best else "0" for rep in REPRESENTATIONS)
 
 
 def identity(request: HttpRequest) -> str | None:
-    """The user's id, a per-session bucket for anonymous sessions with data, or ``anon``.
+    """Who is asking, resolved with the sync API (WSGI, sync views).
 
-    None when the user cannot be known here: the cache runs before
-    AuthenticationMiddleware and the request carries a session cookie.
+    The user's id, a per-session bucket for an anonymous session that holds data,
+    or ``anon``; None when the user cannot be known here (the cache runs before
+    AuthenticationMiddleware and the request may carry a session).
     """
     if not hasattr(request, "user"):
         return None if _maybe_session(request) else "anon"
+    if _lazy_and_cookieless(request):
+        return "anon"
+    return _bucket(request, request.user)
+
+
+async def aidentity(request: HttpRequest) -> str | None:
+    """:func:`identity` with the async API: never a database read in the event loop."""
+    if not hasattr(request, "user"):
+        return None if _maybe_session(request) else "anon"
+    if _lazy_and_cookieless(request):
+        return "anon"
+    auser = getattr(request, "auser", None)
+    user = await auser() if auser is not None else request.user
+    return _bucket(request, user)
+
+
+def _lazy_and_cookieless(request: HttpRequest) -> bool:
+    """AuthenticationMiddleware's lazy user with no session cookie: anonymous, no read."""
     user = request.user
-    if (
+    return (
         isinstance(user, SimpleLazyObject)
         and user._wrapped is empty
         and not _maybe_session(request)
-    ):
-        # AuthenticationMiddleware's lazy user with no session cookie is anonymous:
-        # no need to load the session to know it.
-        return "anon"
+    )
+
+
+def _bucket(request: HttpRequest, user: Any) -> str:
     if user is not None and user.is_authenticated:
         return f"u:{user.pk}"
+    # Resolving the user loaded the session: is_empty() is now true for a forged or
+    # expired cookie, which shares the anonymous bucket.
     session = getattr(request, "session", None)
     if session is not None and session.session_key and not session.is_empty():
         digest = hashlib.sha256(session.session_key.encode()).hexdigest()[:16]
@@ -221,20 +275,48 @@ def header(request: HttpRequest, name: str) -> str:
 
 
 def vary_headers(response: HttpResponseBase) -> tuple[str, ...]:
+    """The request headers a response's ``Vary`` names, lower-cased and sorted."""
     vary = response.headers.get("Vary")
     if not vary:
         return ()
-    names = {v.strip().lower() for v in vary.split(",") if v.strip()}
-    return tuple(sorted(names - KEYED_VARY))
+    return tuple(sorted({v.strip().lower() for v in vary.split(",") if v.strip()}))
 
 
-def vary_values(request: HttpRequest, names: Iterable[str]) -> tuple[str, ...]:
-    return tuple(
-        _accepted_encodings(header(request, name))
-        if name == "accept-encoding"
-        else header(request, name)
-        for name in names
+def vary_values(
+    request: HttpRequest, names: Iterable[str], ignored_cookies: Sequence[str]
+) -> tuple[str, ...]:
+    """What the request sends for each name, in the form variants are keyed on.
+
+    ``cookie`` is the request's cookies less the session and CSRF cookies (the key
+    has the user already) and ``ignored_cookies`` (analytics); :data:`CSRF_VARY` is
+    the CSRF cookie a stored page's token belongs to; ``accept-encoding`` the
+    known codings accepted. Long values are hashed.
+    """
+    out = []
+    for name in names:
+        if name == "cookie":
+            value = _cookies(request, ignored_cookies)
+        elif name == CSRF_VARY:
+            secret = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
+            value = digest(secret) if secret else ""
+        elif name == "accept-encoding":
+            value = _accepted_encodings(header(request, name))
+        elif name == "accept":
+            value = "".join(header(request, name).lower().split())
+        else:
+            value = header(request, name)
+        out.append(value if len(value) <= 64 else digest(value))
+    return tuple(out)
+
+
+def _cookies(request: HttpRequest, ignored: Sequence[str]) -> str:
+    skip = (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
+    kept = sorted(
+        (name, value)
+        for name, value in request.COOKIES.items()
+        if name not in skip and not _tracking(name, ignored)
     )
+    return urlencode(kept)
 
 
 def _accepted_encodings(header: str | None) -> str:

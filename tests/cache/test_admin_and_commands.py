@@ -16,6 +16,7 @@ from project.shop.models import Product
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.django_db(transaction=True)  # real commits: invalidation runs on commit
 def test_editing_a_product_in_admin_drops_its_pages(client: Client) -> None:
     product = Product.objects.create(name="Teapot", price=Decimal("12.00"), description="Blue")
     url = f"/products/{product.pk}/"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client, override_settings
@@ -72,7 +74,6 @@ def test_browsers_accept_strings_share_one_entry(client: Client, cache_backend: 
     ("path", "reason"),
     [
         ("/cookie/", "set-cookie"),
-        ("/csrf/", "csrf"),
         ("/session/", "session"),
         ("/star/", "vary-star"),
         ("/error/", "status"),
@@ -91,6 +92,34 @@ def test_never_cached(client: Client, cache_backend: str, path: str, reason: str
     assert first.headers["Cache-Status"].endswith(f"detail={reason}")
     snap = metrics.registry.snapshot("all")
     assert snap.counter_total("perfsuite_cache_not_stored", reason=reason) == 2
+
+
+def csrf_token(response) -> str:  # type: ignore[no-untyped-def]
+    match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', response.content)
+    assert match is not None
+    return match.group(1).decode()
+
+
+def test_pages_with_a_csrf_token_are_kept_per_csrf_cookie(cache_backend: str) -> None:
+    client = Client(enforce_csrf_checks=True)
+    first = client.get("/csrf/")
+    assert x_cache(first) == "MISS"
+    assert first.headers["Cache-Status"].endswith("detail=csrf"), "a new CSRF cookie goes out"
+    second = client.get("/csrf/")
+    assert "stored" in second.headers["Cache-Status"]
+    third = client.get("/csrf/")
+    assert x_cache(third) == "HIT" and third.content == second.content
+    # the token served from the cache is valid for the client it was stored for
+    posted = client.post("/post/", {"csrfmiddlewaretoken": csrf_token(third)})
+    assert posted.status_code == 200
+    # another visitor (another CSRF cookie) never gets that page or its token
+    other = Client(enforce_csrf_checks=True)
+    other.get("/csrf/")
+    theirs = other.get("/csrf/")
+    assert x_cache(theirs) == "MISS"
+    assert other.cookies["csrftoken"].value != client.cookies["csrftoken"].value
+    assert x_cache(other.get("/csrf/")) == "HIT"
+    assert urls.RENDERS["csrf"] == 4
 
 
 def test_other_methods_bypass(client: Client, cache_backend: str) -> None:
@@ -128,13 +157,14 @@ def test_query_order_and_tracking_parameters(client: Client, cache_backend: str)
     assert x_cache(client.get("/page/?a=1&b=3")) == "MISS"
 
 
-def test_head_shares_gets_entry(client: Client, cache_backend: str) -> None:
+def test_head_has_entries_of_its_own(client: Client, cache_backend: str) -> None:
     head = client.head("/page/")
-    assert x_cache(head) == "MISS"  # a HEAD response is never stored...
+    assert x_cache(head) == "MISS"
     client.get("/page/")
     head = client.head("/page/")
-    assert x_cache(head) == "HIT"  # ...but is answered from GET's entry
+    assert x_cache(head) == "HIT"  # HEAD's own entry: it answers as the view answers HEAD
     assert head.content == b""
+    assert urls.RENDERS["page"] == 2
 
 
 def test_conditional_get_answers_304_on_a_hit(client: Client, cache_backend: str) -> None:

@@ -35,31 +35,54 @@ def test_ttl_corpus(header: str, ttl: int) -> None:
     assert policy.ttl_for(policy.cache_control(header), DEFAULT, MAXIMUM) == ttl
 
 
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
 @pytest.mark.parametrize(
-    ("accept", "chosen"),
+    ("first", "second"),
     [
-        (None, "text/html"),
-        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
-        ("*/*", "text/html"),
-        ("application/json", "application/json"),
-        ("application/json, text/html;q=0.5", "application/json"),
-        ("text/*", "text/html"),
-        ("text/html;q=0, application/json;q=0.1", "application/json"),
-        ("image/png", "none"),
-        ("text/html;q=abc", "none"),
-        (",,,;;;", "none"),
+        (BROWSER, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+        (BROWSER, "TEXT/HTML, application/xhtml+xml, application/xml;q=0.9, */*;q=0.8"),
+        (None, "*/*"),  # no Accept means any representation (RFC 9110)
+        ("application/json", "application/json;q=1"),
     ],
 )
-def test_accept_is_normalised_to_a_representation(accept: str | None, chosen: str) -> None:
-    assert policy.normalized_accept(accept) == chosen
+def test_accept_strings_that_rank_alike_share_a_key(first: str | None, second: str) -> None:
+    assert policy.normalized_accept(first) == policy.normalized_accept(second)
 
 
-def test_query_is_sorted_and_tracking_dropped() -> None:
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("*/*", "text/html"),  # a fetch() and a browser: a negotiating view answers each
+        ("*/*", BROWSER),
+        ("application/json", "text/html"),
+        ("text/html;q=0, application/json;q=0.1", "application/json"),
+        ("image/png", "*/*"),
+    ],
+)
+def test_accept_strings_that_rank_differently_never_share(first: str, second: str) -> None:
+    assert policy.normalized_accept(first) != policy.normalized_accept(second)
+
+
+@pytest.mark.parametrize("hostile", ["text/html;q=abc", ",,,;;;", "x" * 10_000, "*/*;q=2"])
+def test_hostile_accept_headers_give_a_short_key_part(hostile: str) -> None:
+    assert len(policy.normalized_accept(hostile)) < 40
+
+
+def test_query_is_sorted_by_name_and_tracking_dropped() -> None:
     tracking = ("utm_*", "fbclid", "gclid")
     assert policy.normalized_query("b=2&utm_source=x&a=1&fbclid=9&gclid=&a=0", tracking) == (
-        "a=0&a=1&b=2"
+        "a=1&a=0&b=2"
     )
     assert policy.normalized_query("%zz=%%&x", tracking) == "%25zz=%25%25&x="
+
+
+def test_repeated_values_keep_their_order() -> None:
+    # GET.get("page") is the last value: ?page=3&page=2 is page 2, never page 3's entry
+    assert policy.normalized_query("page=3&page=2", ()) != policy.normalized_query(
+        "page=2&page=3", ()
+    )
 
 
 def test_stale_window_from_directive_or_default() -> None:
