@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from perfsuite.perf_monitor.admin import admin_urls as perf_admin_urls
@@ -8,5 +9,7 @@ urlpatterns = [
     path("admin/", include(perf_admin_urls())),
     path("admin/", admin.site.urls),
     path("metrics/", include("perfsuite.perf_monitor.urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("project.shop.urls")),
 ]

@@ -186,7 +186,7 @@ def test_post_list_queries_do_not_grow_with_posts(
 @pytest.mark.django_db(databases="__all__")
 def test_header_shows_sign_in_link_when_anonymous(db_alias: str, client: Client) -> None:
     html = client.get(reverse("products")).content.decode()
-    assert '<a href="/admin/login/?next=/products/">Sign in</a>' in html
+    assert '<a href="/accounts/login/?next=/products/">Sign in</a>' in html
     assert "Log out" not in html
 
 
@@ -196,7 +196,7 @@ def test_header_shows_username_when_signed_in(db_alias: str, client: Client, nam
     client.force_login(User.objects.create_user(username="carol"))
     html = client.get(reverse(name)).content.decode()
     assert '<strong class="username">carol</strong>' in html
-    assert 'action="/admin/logout/"' in html
+    assert 'action="/accounts/logout/"' in html
     assert "csrfmiddlewaretoken" in html
     assert "Sign in" not in html
 
@@ -205,7 +205,7 @@ def test_header_shows_username_when_signed_in(db_alias: str, client: Client, nam
 def test_profile_redirects_anonymous_users_to_admin_login(db_alias: str, client: Client) -> None:
     response = client.get(reverse("profile"))
     assert response.status_code == 302
-    assert response["Location"] == "/admin/login/?next=/profile/"
+    assert response["Location"] == "/accounts/login/?next=/profile/"
 
 
 @pytest.mark.django_db(databases="__all__")

@@ -1,4 +1,4 @@
-"""Create the demo superuser, only when DEBUG is on, and print its credentials."""
+"""Create the demo superuser and an ordinary demo user, only when DEBUG is on."""
 
 from __future__ import annotations
 
@@ -11,22 +11,34 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Create the demo superuser 'admin' (DEBUG only) and print its credentials."
+    help = (
+        "Create the demo superuser 'admin' and the ordinary user 'demo' (DEBUG only) "
+        "and print their credentials."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("refusing to create a demo superuser with DEBUG off")
-        username = os.environ.get("DEMO_ADMIN_USER", "admin")
-        password = os.environ.get("DEMO_ADMIN_PASSWORD", "admin")
-        User = get_user_model()
-        user, created = User.objects.get_or_create(
-            username=username, defaults={"is_staff": True, "is_superuser": True}
+        self._user(
+            "demo superuser",
+            os.environ.get("DEMO_ADMIN_USER", "admin"),
+            os.environ.get("DEMO_ADMIN_PASSWORD", "admin"),
+            is_staff=True,
+            is_superuser=True,
         )
+        self._user(
+            "demo user",
+            os.environ.get("DEMO_USER", "demo"),
+            os.environ.get("DEMO_USER_PASSWORD", "demo"),
+        )
+
+    def _user(self, role: str, username: str, password: str, **flags: bool) -> None:
+        user, created = get_user_model().objects.get_or_create(username=username, defaults=flags)
         if created:
             user.set_password(password)
             user.save()
         verb = "Created" if created else "Existing"
         self.stdout.write(
-            self.style.SUCCESS(f"{verb} demo superuser: {username} / ")
+            self.style.SUCCESS(f"{verb} {role}: {username} / ")
             + (password if created else "(unchanged password)")
         )
