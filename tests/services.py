@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -184,7 +185,18 @@ class RedisServer:
             self.proc.wait(timeout=20)
             self.proc = None
 
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections stay open and nothing answers."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+
     def cleanup(self) -> None:
+        if self.proc is not None:
+            self.resume()
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -29,6 +29,7 @@ import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .breaker import Breaker
 from .conf import perf_settings
 from .series import COUNTER, GAUGE, HISTOGRAM, Batch, MinuteDeltas, SeriesId
 from .sketch import MIN_INDEXABLE, HistData, Mapping
@@ -178,12 +179,14 @@ class _GaugeChild:
         reg = self._reg
         with reg._lock:
             reg._gauges[self._key] = (float(value), _time())
+            reg._gauges_changed.add(self._key)
 
     def inc(self, amount: float = 1) -> None:
         reg = self._reg
         with reg._lock:
             old = reg._gauges.get(self._key)
             reg._gauges[self._key] = ((old[0] if old else 0.0) + amount, _time())
+            reg._gauges_changed.add(self._key)
 
     def dec(self, amount: float = 1) -> None:
         self.inc(-amount)
@@ -245,6 +248,7 @@ class Registry:
         self._reset_buffers()
         self._flusher: threading.Thread | None = None
         self._stop = threading.Event()
+        self._breaker = Breaker("metrics store", base=1.0, cap=30.0)
         self._failing_since: float | None = None
         self._last_warning = 0.0
         self.overflow = self.counter(
@@ -276,6 +280,7 @@ class Registry:
                 for child in metric.all_children():
                     if isinstance(child, _HistogramChild):
                         child._mult = self.mapping.multiplier
+        self._breaker.reset()
         if self._fixed_store is None:
             old = self._store
             self._store = None
@@ -298,7 +303,10 @@ class Registry:
         self._dirty: list[Any] = []
         self._closed: dict[int, MinuteDeltas] = {}
         self._gauges: dict[SeriesId, tuple[float, float]] = {}
+        #: gauges set since the last drain: an idle process sends nothing
+        self._gauges_changed: set[SeriesId] = set()
         self._carry: Batch | None = None
+        self._seq = 0
 
     def _after_fork(self) -> None:
         # The parent's unflushed deltas are the parent's to flush.
@@ -311,6 +319,7 @@ class Registry:
         self._flush_lock = threading.Lock()
         self._flusher = None
         self._stop = threading.Event()
+        self._breaker = Breaker("metrics store", base=1.0, cap=30.0)
         if self._fixed_store is None:
             self._store = None
         elif self._store is not None:
@@ -386,9 +395,14 @@ class Registry:
     def _drain(self) -> Batch:
         with self._lock:
             self._collect()
-            batch = Batch(minutes=self._closed, gauges=self._gauges)
+            gauges = {key: self._gauges[key] for key in self._gauges_changed}
+            self._gauges_changed = set()
+            batch = Batch(minutes=self._closed, gauges=gauges)
             self._closed = {}
-            self._gauges = dict(self._gauges)
+            if batch:
+                # Numbered per writer: a store applies each number at most once.
+                self._seq += 1
+                batch.seq = self._seq
         return batch
 
     def pending_size(self) -> int:
@@ -402,30 +416,33 @@ class Registry:
 
         On failure the deltas stay buffered (up to ``MAX_BUFFERED_SERIES``, the
         oldest minutes beyond it are dropped and counted) and are sent again with
-        the same batch id, which the Redis store applies at most once.
+        the same sequence number, which the Redis store applies at most once.
+        After a failure the store is not tried again until the circuit breaker
+        lets a probe through (a back-off doubling up to 30 s), so a hung Redis
+        costs one socket timeout per interval, not one per flush.
         """
         with self._flush_lock:
             store = self.store
-            if self._carry is not None:
-                # Resend the failed batch unchanged: same id, applied at most once.
+            # The batch a failure left behind (resent unchanged), then what came since.
+            for _ in range(2):
+                batch = self._carry  # (emptied by _bound_buffers in a long outage)
+                if not batch:
+                    batch = self._drain()
+                if not batch:
+                    break
+                self._carry = batch
+                if not self._breaker.allow():
+                    self._bound_buffers()
+                    return False
                 try:
-                    store.write(self._carry)
+                    store.write(batch)
                 except Exception as exc:
+                    self._breaker.failure()
                     self._bound_buffers()
                     self._warn(exc)
                     return False
+                self._breaker.success()
                 self._carry = None
-            batch = self._drain()
-            if not batch:
-                self._recovered()
-                return True
-            try:
-                store.write(batch)
-            except Exception as exc:
-                self._carry = batch
-                self._bound_buffers()
-                self._warn(exc)
-                return False
             self._recovered()
             return True
 
@@ -498,6 +515,8 @@ class Registry:
                 interval = float(perf_settings.FLUSH_INTERVAL)
             except Exception:
                 interval = 1.0
+            if not 0.01 <= interval <= 3600:  # also NaN: never spin, never stop
+                interval = 1.0
             if stop.wait(interval):
                 return
             try:
@@ -527,6 +546,7 @@ class Registry:
             self._carry = None
             with self._lock:
                 self._gauges = {}
+                self._gauges_changed = set()
             self.store.reset()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -70,9 +69,9 @@ class Batch:
 
     minutes: dict[int, MinuteDeltas] = field(default_factory=dict)
     gauges: dict[SeriesId, tuple[float, float]] = field(default_factory=dict)
-    #: a store that may see the same batch twice (a retry after a lost reply)
-    #: applies it once by this id
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: numbered per writer: a store that may see the same batch twice (a retry
+    #: after a lost reply) applies it once by its number
+    seq: int = 0
 
     def merge(self, other: Batch) -> None:
         for minute, deltas in other.minutes.items():

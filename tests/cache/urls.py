@@ -7,9 +7,12 @@ import time
 from collections import Counter
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.urls import path
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
+from django.views.decorators.http import require_GET
 
 from perfsuite.cache import cache_response
 
@@ -130,7 +133,55 @@ async def async_page(request: HttpRequest) -> HttpResponse:
     return HttpResponse(f"async page #{RENDERS['async_page']}")
 
 
+def themed(request: HttpRequest) -> HttpResponse:
+    """A page built from a non-session cookie, saying so with Vary: Cookie."""
+    counted("themed")
+    response = HttpResponse(f"theme={request.COOKIES.get('theme', 'light')}")
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+def negotiated(request: HttpRequest) -> HttpResponse:
+    """JSON for */* (a fetch()), HTML for browsers: as DRF's renderers choose."""
+    counted("negotiated")
+    response: HttpResponse
+    if "text/html" in request.headers.get("Accept", ""):
+        response = HttpResponse("<p>html</p>")
+    else:
+        response = JsonResponse({"format": "json"})
+    if request.GET.get("vary") != "no":
+        patch_vary_headers(response, ["Accept"])
+    return response
+
+
+def language(request: HttpRequest) -> HttpResponse:
+    counted("language")
+    return HttpResponse(f"lang={get_language()}")
+
+
+@require_GET
+def get_only(request: HttpRequest) -> HttpResponse:
+    counted("get_only")
+    return HttpResponse(f"page={request.GET.get('page')}")
+
+
+SLOW_RENDER_HOOK: list[object] = []
+
+
+def racy(request: HttpRequest) -> HttpResponse:
+    """Runs the hook (an invalidation standing for a concurrent commit) while rendering."""
+    counted("racy")
+    for hook in SLOW_RENDER_HOOK:
+        hook()  # type: ignore[operator]
+    return HttpResponse(f"racy #{RENDERS['racy']}")
+
+
 urlpatterns = [
+    path("themed/", themed),
+    path("negotiated/", negotiated),
+    path("language/", language),
+    path("get-only/", get_only),
+    path("racy/", racy),
     path("whoami/", whoami),
     path("page/", page),
     path("lang/", by_language),

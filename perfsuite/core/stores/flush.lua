@@ -1,10 +1,12 @@
--- Apply one batch of metric deltas atomically and at most once.
+-- Apply one batch of metric deltas atomically and at most once (per writer and number).
 -- KEYS[1]: key prefix. ARGV[1]: the batch as JSON (see perfsuite/core/stores/redis.py).
 local p = KEYS[1]
 local batch = cjson.decode(ARGV[1])
-if not redis.call('SET', p .. ':flush:' .. batch.id, '1', 'NX', 'EX', 86400) then
+local applied = p .. ':applied:' .. batch.writer
+if tonumber(redis.call('GET', applied) or '0') >= batch.seq then
   return 0
 end
+redis.call('SET', applied, batch.seq, 'EX', 86400)
 for sid, desc in pairs(batch.series) do
   redis.call('HSETNX', p .. ':series', sid, desc)
 end
@@ -39,5 +41,10 @@ for _, chunk in ipairs(batch.chunks) do
 end
 for field, value in pairs(batch.gauges) do
   redis.call('HSET', p .. ':g', field, value)
+end
+for _, name in ipairs({':series', ':t', ':g', ':meta'}) do
+  if redis.call('EXISTS', p .. name) == 1 then
+    redis.call('EXPIRE', p .. name, batch.keep)
+  end
 end
 return 1

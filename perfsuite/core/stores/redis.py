@@ -1,7 +1,7 @@
 """The ``redis`` store: every process and machine adds into one view.
 
 Each process's flusher sends its deltas as one Lua script call (one round trip,
-atomic, applied at most once per batch id, so a retry after a lost reply never
+atomic, applied at most once per writer and batch number, so a retry after a lost reply never
 double-counts). Layout under ``KEY_PREFIX`` (default ``perfsuite``):
 
 - ``{p}:series``        hash, series id -> JSON (kind, name, labels)
@@ -10,6 +10,11 @@ double-counts). Layout under ``KEY_PREFIX`` (default ``perfsuite``):
 - ``{p}:h:{hour}``      per-hour buckets, TTL ``BUCKET_TTL`` + 1 h (the 24 h window)
 - ``{p}:g``             gauges, one field per series and process, with a timestamp
 - ``{p}:meta``          reset time
+- ``{p}:applied:{writer}`` the last batch number applied for one process (TTL 1 day)
+
+Every key has a TTL: buckets ``BUCKET_TTL``; the series, totals, gauges and meta
+hashes 7 days (or ``BUCKET_TTL`` if longer) from the last write, so a store no
+process writes to any more empties itself. An idle process writes nothing.
 
 Fields of a bucket hash are ``{sid}|c`` (counter), ``{sid}|n``, ``|s``, ``|lo``,
 ``|hi`` and one ``{sid}|p{k}`` / ``|n{k}`` / ``|z`` per histogram bucket.
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import threading
 import time
@@ -57,7 +63,12 @@ class RedisStore(Store):
         self._client: Any = None
         self._script: Any = None
         self._lock = threading.Lock()
+        self._name_process()
+
+    def _name_process(self) -> None:
         self.process = f"{socket.gethostname()}:{os.getpid()}"
+        #: this store instance in this process: the key of its last applied batch number
+        self.writer = f"{self.process}:{secrets.token_hex(4)}"
 
     @classmethod
     def from_settings(cls, mapping: Mapping) -> RedisStore:
@@ -108,7 +119,7 @@ class RedisStore(Store):
 
     def after_fork(self) -> None:
         self._client = None
-        self.process = f"{socket.gethostname()}:{os.getpid()}"
+        self._name_process()
 
     # -- writing -------------------------------------------------------
     def _payload(self, batch: Batch) -> str:
@@ -142,8 +153,10 @@ class RedisStore(Store):
             for k, (value, ts) in batch.gauges.items()
         }
         payload = {
-            "id": batch.id,
+            "writer": self.writer,
+            "seq": batch.seq,
             "ttl": self.bucket_ttl,
+            "keep": max(self.bucket_ttl, 7 * 86400),
             "series": series,
             "chunks": chunks,
             "gauges": gauges,
@@ -267,3 +280,4 @@ class RedisStore(Store):
         for start in range(0, len(keys), 500):
             client.unlink(*keys[start : start + 500])
         client.hset(f"{self.prefix}:meta", "reset_at", repr(time.time()))
+        client.expire(f"{self.prefix}:meta", max(self.bucket_ttl, 7 * 86400))
