@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import threading
 
 import pytest
-from django.test import Client
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient, Client, override_settings
 
 from tests.cache import urls
 from tests.cache.conftest import CACHE_MIDDLEWARE, redis_caches
@@ -75,3 +77,64 @@ def test_fifty_concurrent_misses_across_two_processes_render_once(redis_url: str
     assert len(responses) == 50
     assert {r[0] for r in responses} == {200}
     assert len({r[2] for r in responses}) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("server", ["wsgi", "asgi"])
+def test_a_render_that_finishes_between_lookup_and_lock_is_not_repeated(
+    server: str, cache_backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Request B misses; before B takes the lock, request A misses, renders, stores
+    and unlocks. B gets the lock and must re-read, not render a second time."""
+    from perfsuite.cache import backend as backend_module
+
+    cls = (
+        backend_module.RedisBackend
+        if cache_backend == "redis"
+        else backend_module.DjangoCacheBackend
+    )
+    calls: list[str] = []
+    if server == "wsgi":
+        real_add = cls.add
+
+        def add(self, key, value, timeout):  # type: ignore[no-untyped-def]
+            calls.append(key)
+            if len(calls) == 1:
+                Client().get("/async-page/")  # request A, start to end
+            return real_add(self, key, value, timeout)
+
+        monkeypatch.setattr(cls, "add", add)
+        response = Client().get("/async-page/")
+    else:
+        real_aadd = cls.aadd
+
+        async def aadd(self, key, value, timeout):  # type: ignore[no-untyped-def]
+            calls.append(key)
+            if len(calls) == 1:
+                await AsyncClient().get("/async-page/")
+            return await real_aadd(self, key, value, timeout)
+
+        monkeypatch.setattr(cls, "aadd", aadd)
+        response = async_to_sync(AsyncClient().get)("/async-page/")
+    assert len(calls) == 2
+    assert urls.RENDERS["async_page"] == 1, "B rendered again after A had stored the page"
+    assert "collapsed" in response.headers["Cache-Status"]
+
+
+@pytest.mark.django_db
+@pytest.mark.redis
+def test_fifty_concurrent_asgi_misses_render_once(redis_url: str) -> None:
+    async def burst(path: str) -> list[bytes]:
+        client = AsyncClient()
+        responses = await asyncio.gather(*(client.get(path) for _ in range(50)))
+        assert {r.status_code for r in responses} == {200}
+        return [r.content for r in responses]
+
+    with override_settings(
+        CACHES=redis_caches(redis_url), MIDDLEWARE=CACHE_MIDDLEWARE, ROOT_URLCONF="tests.cache.urls"
+    ):
+        for round_ in range(5):
+            before = urls.RENDERS["slow_async"]
+            contents = async_to_sync(burst)(f"/slow-async/?round={round_}")
+            assert urls.RENDERS["slow_async"] - before == 1, round_
+            assert len(set(contents)) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import Counter
@@ -128,6 +129,12 @@ async def decorated_async(request: HttpRequest) -> HttpResponse:
     return HttpResponse(f"async #{RENDERS['decorated_async']}")
 
 
+async def slow_async(request: HttpRequest) -> HttpResponse:
+    counted("slow_async")
+    await asyncio.sleep(0.2)
+    return HttpResponse(f"slow async #{RENDERS['slow_async']}")
+
+
 async def async_page(request: HttpRequest) -> HttpResponse:
     counted("async_page")
     return HttpResponse(f"async page #{RENDERS['async_page']}")
@@ -200,4 +207,5 @@ urlpatterns = [
     path("decorated/", decorated),
     path("decorated-async/", decorated_async),
     path("async-page/", async_page),
+    path("slow-async/", slow_async),
 ]
