@@ -32,6 +32,17 @@ def check_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                 id="perfsuite.E501",
             )
         )
+    excluded = perf_settings.CACHE_EXCLUDE_PATHS
+    relative = [p for p in excluded if isinstance(p, str) and not p.startswith("/")]
+    if relative:
+        errors.append(
+            Warning(
+                f"PERFSUITE['CACHE_EXCLUDE_PATHS'] has {relative!r}, which excludes nothing: "
+                "paths are matched from the leading slash.",
+                hint="Write each prefix as a path, e.g. '/account/'.",
+                id="perfsuite.W502",
+            )
+        )
     middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
     if MIDDLEWARE in middleware:
         position = middleware.index(MIDDLEWARE)

@@ -16,6 +16,7 @@ warning is logged once, so a bad setting never crashes a request.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,9 +37,13 @@ class Option:
     doc: str = ""
 
 
+def _finite(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
 def positive_number(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        return "must be a positive number"
+    if not _finite(value) or value <= 0:
+        return "must be a positive, finite number"
     return None
 
 
@@ -49,8 +54,8 @@ def positive_int(value: Any) -> str | None:
 
 
 def non_negative_number(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        return "must be a number >= 0"
+    if not _finite(value) or value < 0:
+        return "must be a finite number >= 0"
     return None
 
 
@@ -75,6 +80,14 @@ def non_empty_str(value: Any) -> str | None:
     return None
 
 
+def _redis_url(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith(("redis://", "rediss://", "unix://")):
+        return "must be None or a redis://, rediss:// or unix:// URL"
+    return None
+
+
 def _valid_store(value: Any) -> str | None:
     if not isinstance(value, str) or not value:
         return "must be 'local', 'redis' or a dotted path to a Store class"
@@ -89,7 +102,7 @@ def _accuracy(value: Any) -> str | None:
 
 _OPTIONS: dict[str, Option] = {
     "STORE": Option("local", _valid_store, "Where metrics go: 'local', 'redis' or a dotted path."),
-    "REDIS_URL": Option(None, optional_str, "Redis URL of the metrics store (STORE='redis')."),
+    "REDIS_URL": Option(None, _redis_url, "Redis URL of the metrics store (STORE='redis')."),
     "KEY_PREFIX": Option("perfsuite", non_empty_str, "Prefix of every Redis key."),
     "FLUSH_INTERVAL": Option(1.0, positive_number, "Seconds between flushes to the store."),
     "BUCKET_TTL": Option(86400, positive_int, "Seconds a per-minute bucket is kept."),

@@ -7,6 +7,7 @@ lets an error of its own break the response.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -59,6 +60,12 @@ class PerformanceMiddleware:
         try:
             try:
                 response = await self.get_response(request)
+            except asyncio.CancelledError:
+                # The client went away and Django cancelled the view: not a server
+                # error, and no latency to record. Counted apart.
+                recorder.request_finished()
+                recorder.record_disconnect(request)
+                raise
             except BaseException:
                 self._finish(request, None, start)
                 raise

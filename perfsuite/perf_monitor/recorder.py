@@ -5,6 +5,8 @@ Metric names (all in ``perfsuite.core.metrics.registry``):
 - ``perfsuite_http_request_seconds{route,method,status}``: latency histogram;
   ``status`` is the class (``2xx`` ... ``5xx``), a raised exception counts as ``5xx``.
 - ``perfsuite_http_inflight``: requests in progress (gauge, per process).
+- ``perfsuite_http_client_disconnects{route}``: requests the client abandoned under
+  ASGI (Django cancels the view); neither a latency nor a status is recorded.
 - ``perfsuite_http_queue_seconds``: time between the front server's
   ``X-Request-Start``/``X-Queue-Start`` stamp and the start of the request.
 - ``perfsuite_http_timing_seconds{route,name}``: request timing context entries.
@@ -58,6 +60,11 @@ def _inflight() -> int:
     return _inflight_now[0]
 
 
+DISCONNECTS = metrics.counter(
+    "perfsuite_http_client_disconnects",
+    "Requests the client abandoned before the response (ASGI), by route",
+    ("route",),
+)
 QUEUE = metrics.histogram("perfsuite_http_queue_seconds", "Time queued before the app")
 TIMINGS = metrics.histogram(
     "perfsuite_http_timing_seconds", "Server-Timing entries per route", ("route", "name")
@@ -177,6 +184,13 @@ class _Sampler:
 
 
 sampler = _Sampler()
+
+
+def record_disconnect(request: HttpRequest) -> None:
+    try:
+        DISCONNECTS.labels(route_of(request)).inc()
+    except Exception:  # monitoring must never break the cancellation
+        pass
 
 
 def record_request(request: HttpRequest, response: HttpResponseBase | None, elapsed: float) -> None:

@@ -170,3 +170,51 @@ def test_middleware_is_a_coroutine_in_an_async_stack() -> None:
 
     assert iscoroutinefunction(PerformanceMiddleware(inner))
     assert not iscoroutinefunction(PerformanceMiddleware(lambda r: None))
+
+
+def test_a_client_disconnect_under_asgi_is_not_a_server_error() -> None:
+    """Django cancels the view when the client goes away; that is counted apart."""
+    import asyncio
+
+    from django.core.handlers.asgi import ASGIHandler
+
+    async def abandon() -> None:
+        handler = ASGIHandler()
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/slow-async/",
+            "raw_path": b"/slow-async/",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"testserver")],
+            "client": ("127.0.0.1", 5000),
+            "server": ("testserver", 80),
+        }
+        messages = iter([{"type": "http.request", "body": b"", "more_body": False}])
+
+        async def receive() -> dict:
+            try:
+                return next(messages)
+            except StopIteration:
+                await asyncio.sleep(0.02)  # the client hangs up mid-request
+                return {"type": "http.disconnect"}
+
+        sent: list[dict] = []
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await handler(scope, receive, send)
+        assert not any(m.get("status") == 500 for m in sent)
+
+    for _ in range(20):
+        asyncio.run(abandon())
+    snap = snapshot()
+    assert snap.counter_total("perfsuite_http_client_disconnects", route="slow-async/") == 20
+    assert snap.histogram(LATENCY, route="slow-async/", status="5xx").count == 0
+    assert snap.histogram(LATENCY, route="slow-async/").count == 0
+    assert recorder._inflight() == 0

@@ -43,7 +43,13 @@ async def async_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse("async")
 
 
+async def slow_async(request: HttpRequest) -> HttpResponse:
+    await asyncio.sleep(5)
+    return HttpResponse("slow")
+
+
 urlpatterns = [
+    path("slow-async/", slow_async),
     path("admin/", admin.site.urls),
     path("metrics/", include("perfsuite.perf_monitor.urls")),
     path("ok/", ok, name="ok"),
