@@ -2,7 +2,8 @@
 
 A request goes through four steps, written once for WSGI (:meth:`ResponseCache.handle`)
 and once for ASGI (:meth:`ResponseCache.ahandle`), as Django's own handler is; every
-decision between the steps is a plain function shared by both (:mod:`.steps`):
+decision between the steps is a plain function shared by both (:mod:`.steps`,
+:mod:`.storing`):
 
 1. **Plan**: may this request use the cache, who is asking (the user's id, an
    anonymous session's bucket, or the shared anonymous bucket), and the page key.
@@ -33,7 +34,7 @@ from django.http import HttpRequest
 
 from perfsuite.core.conf import perf_settings
 
-from . import invalidation, policy, steps
+from . import identity, invalidation, policy, steps, storing
 from .entries import Found
 from .steps import Plan
 
@@ -66,7 +67,7 @@ class ResponseCache:
     def handle(self, request: HttpRequest, get_response: Callable[[HttpRequest], Any]) -> Any:
         conf = perf_settings.as_dict()
         reason = steps.skip_reason(request, conf, self.alias)
-        who = policy.identity(request) if reason is None else None
+        who = identity.identity(request) if reason is None else None
         if reason is None and who is None:
             reason = "needs-user"
         if reason is not None:
@@ -134,18 +135,18 @@ class ResponseCache:
         seen: dict[str, Any],
         found: Found | None,
     ) -> int | str:
-        prepared = steps.prepare(plan, request, response)
+        prepared = storing.prepare(plan, request, response)
         if isinstance(prepared, str):
-            return steps.not_stored(request, prepared)
+            return storing.not_stored(request, prepared)
         try:
             current = plan.backend.versions(prepared.version_keys, prepared.lifetime)
-            entry = steps.entry(prepared, current, seen, found)
+            entry = storing.entry(prepared, current, seen, found)
             if isinstance(entry, str):
-                return steps.not_stored(request, entry)
+                return storing.not_stored(request, entry)
             plan.backend.set(plan.key.entry, entry, prepared.lifetime)
         except Exception as exc:
-            return steps.store_failed(request, exc)
-        return steps.stored(plan, prepared)
+            return storing.store_failed(request, exc)
+        return storing.stored(plan, prepared)
 
     # -- ASGI: the same steps, awaited ----------------------------------------
     async def ahandle(
@@ -153,7 +154,7 @@ class ResponseCache:
     ) -> Any:
         conf = perf_settings.as_dict()
         reason = steps.skip_reason(request, conf, self.alias)
-        who = await policy.aidentity(request) if reason is None else None
+        who = await identity.aidentity(request) if reason is None else None
         if reason is None and who is None:
             reason = "needs-user"
         if reason is not None:
@@ -224,15 +225,15 @@ class ResponseCache:
         seen: dict[str, Any],
         found: Found | None,
     ) -> int | str:
-        prepared = steps.prepare(plan, request, response)
+        prepared = storing.prepare(plan, request, response)
         if isinstance(prepared, str):
-            return steps.not_stored(request, prepared)
+            return storing.not_stored(request, prepared)
         try:
             current = await plan.backend.aversions(prepared.version_keys, prepared.lifetime)
-            entry = steps.entry(prepared, current, seen, found)
+            entry = storing.entry(prepared, current, seen, found)
             if isinstance(entry, str):
-                return steps.not_stored(request, entry)
+                return storing.not_stored(request, entry)
             await plan.backend.aset(plan.key.entry, entry, prepared.lifetime)
         except Exception as exc:
-            return steps.store_failed(request, exc)
-        return steps.stored(plan, prepared)
+            return storing.store_failed(request, exc)
+        return storing.stored(plan, prepared)

@@ -10,9 +10,10 @@ invalidation bumps a version and never has to find the entries.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 
 #: variants kept per entry (the oldest is dropped first)
 MAX_VARIANTS = 8
@@ -95,12 +96,17 @@ def match(
 def response_from(variant: Variant, now: float) -> HttpResponse:
     """A new response from a stored variant, with ``Age`` set."""
     response = HttpResponse(variant.content, status=variant.status)
+    # Stored headers were validated when the response was made: restore them as is.
+    set_headers(response, variant.headers)
+    set_headers(response, (("Age", str(max(0, int(now - variant.created)))),))
+    return response
+
+
+def set_headers(response: HttpResponseBase, pairs: Iterable[tuple[str, str]]) -> None:
+    """Write headers known to be valid ASCII straight into the response's header store."""
     store = getattr(response.headers, "_store", None)
     if isinstance(store, dict):
-        # Stored headers were validated when the response was made: restore them as is.
-        store.update({key.lower(): (key, value) for key, value in variant.headers})
+        store.update({key.lower(): (key, value) for key, value in pairs})
     else:  # pragma: no cover - a Django without ResponseHeaders._store
-        for key, value in variant.headers:
+        for key, value in pairs:
             response.headers[key] = value
-    response.headers["Age"] = str(max(0, int(now - variant.created)))
-    return response

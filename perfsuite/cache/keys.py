@@ -23,7 +23,7 @@ from django.http import HttpRequest
 
 from perfsuite.core.conf import perf_settings
 
-from . import policy
+from . import keyparts
 from .backend import forget_backends
 
 #: tags seen on each path's entries, so a lookup fetches their versions at once
@@ -56,7 +56,7 @@ def tag_key(tag: str) -> str:
     if key is None:
         if len(_keys) > 10_000:
             _keys.clear()
-        key = _keys[tag] = f"{key_prefix()}:tag:{policy.digest(tag)}"
+        key = _keys[tag] = f"{key_prefix()}:tag:{keyparts.digest(tag)}"
     return key
 
 
@@ -98,13 +98,13 @@ def page_key(
 ) -> PageKey:
     """The key of this request's page: everything the response may depend on."""
     meta = request.META
-    base = policy.digest(
+    base = keyparts.digest(
         request.method or "GET",
         request.scheme or "http",
         host(request),
         request.path,
-        policy.normalized_query(meta.get("QUERY_STRING", ""), tracking),
-        policy.normalized_accept(meta.get("HTTP_ACCEPT")),
+        keyparts.normalized_query(meta.get("QUERY_STRING", ""), tracking),
+        keyparts.normalized_accept(meta.get("HTTP_ACCEPT")),
         language,
         who,
         *extra,

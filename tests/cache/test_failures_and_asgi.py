@@ -9,7 +9,7 @@ from asgiref.sync import async_to_sync
 from django.core.cache import caches
 from django.test import Client, override_settings
 
-from perfsuite.cache.backend import RedisBackend
+from perfsuite.cache.redis_backend import RedisBackend
 from perfsuite.core import metrics
 from tests.cache.conftest import CACHE_MIDDLEWARE, redis_caches
 from tests.services import RedisServer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perfsuite.cache import policy
+from perfsuite.cache import keyparts, policy
 
 DEFAULT, MAXIMUM = 300, 7 * 86400
 
@@ -48,7 +48,7 @@ BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
     ],
 )
 def test_accept_strings_that_rank_alike_share_a_key(first: str | None, second: str) -> None:
-    assert policy.normalized_accept(first) == policy.normalized_accept(second)
+    assert keyparts.normalized_accept(first) == keyparts.normalized_accept(second)
 
 
 @pytest.mark.parametrize(
@@ -62,25 +62,25 @@ def test_accept_strings_that_rank_alike_share_a_key(first: str | None, second: s
     ],
 )
 def test_accept_strings_that_rank_differently_never_share(first: str, second: str) -> None:
-    assert policy.normalized_accept(first) != policy.normalized_accept(second)
+    assert keyparts.normalized_accept(first) != keyparts.normalized_accept(second)
 
 
 @pytest.mark.parametrize("hostile", ["text/html;q=abc", ",,,;;;", "x" * 10_000, "*/*;q=2"])
 def test_hostile_accept_headers_give_a_short_key_part(hostile: str) -> None:
-    assert len(policy.normalized_accept(hostile)) < 40
+    assert len(keyparts.normalized_accept(hostile)) < 40
 
 
 def test_query_is_sorted_by_name_and_tracking_dropped() -> None:
     tracking = ("utm_*", "fbclid", "gclid")
-    assert policy.normalized_query("b=2&utm_source=x&a=1&fbclid=9&gclid=&a=0", tracking) == (
+    assert keyparts.normalized_query("b=2&utm_source=x&a=1&fbclid=9&gclid=&a=0", tracking) == (
         "a=1&a=0&b=2"
     )
-    assert policy.normalized_query("%zz=%%&x", tracking) == "%25zz=%25%25&x="
+    assert keyparts.normalized_query("%zz=%%&x", tracking) == "%25zz=%25%25&x="
 
 
 def test_repeated_values_keep_their_order() -> None:
     # GET.get("page") is the last value: ?page=3&page=2 is page 2, never page 3's entry
-    assert policy.normalized_query("page=3&page=2", ()) != policy.normalized_query(
+    assert keyparts.normalized_query("page=3&page=2", ()) != keyparts.normalized_query(
         "page=2&page=3", ()
     )
 

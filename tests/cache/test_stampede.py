@@ -87,12 +87,9 @@ def test_a_render_that_finishes_between_lookup_and_lock_is_not_repeated(
     """Request B misses; before B takes the lock, request A misses, renders, stores
     and unlocks. B gets the lock and must re-read, not render a second time."""
     from perfsuite.cache import backend as backend_module
+    from perfsuite.cache.redis_backend import RedisBackend
 
-    cls = (
-        backend_module.RedisBackend
-        if cache_backend == "redis"
-        else backend_module.DjangoCacheBackend
-    )
+    cls = RedisBackend if cache_backend == "redis" else backend_module.DjangoCacheBackend
     calls: list[str] = []
     if server == "wsgi":
         real_add = cls.add
