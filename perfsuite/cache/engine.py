@@ -76,6 +76,7 @@ class ResponseCache:
         plan = steps.plan(self, request, who, conf, refresh)
         backend = plan.backend
         started = time.perf_counter()
+        locked = False
         try:
             if invalidation.has_pending():
                 invalidation.replay_pending()
@@ -89,6 +90,8 @@ class ResponseCache:
                     backend.delete(plan.key.lock)
                     return steps.serve(found, "collapsed", started)
         except Exception as exc:
+            if locked:
+                steps.quietly(backend.delete, plan.key.lock)
             return steps.fail_open(request, steps.rendered(get_response(request)), exc)
         if not locked and not refresh:
             if found is not None and found.servable_stale:
@@ -166,6 +169,7 @@ class ResponseCache:
         plan = steps.plan(self, request, who, conf, refresh)
         backend = plan.backend
         started = time.perf_counter()
+        locked = False
         try:
             if invalidation.has_pending():
                 await sync_to_async(invalidation.replay_pending)()
@@ -179,6 +183,8 @@ class ResponseCache:
                     await backend.adelete(plan.key.lock)
                     return steps.serve(found, "collapsed", started)
         except Exception as exc:
+            if locked:
+                await steps.aquietly(backend.adelete, plan.key.lock)
             return steps.fail_open(request, steps.rendered(await get_response(request)), exc)
         if not locked and not refresh:
             if found is not None and found.servable_stale:
