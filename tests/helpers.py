@@ -48,3 +48,16 @@ def manage(
         text=True,
         timeout=timeout,
     )
+
+
+def server_command(server: str, port: int, workers: int = 2) -> list[str]:
+    """The demo site under gunicorn (WSGI) or uvicorn (ASGI) on 127.0.0.1:port."""
+    if server == "gunicorn":
+        return [
+            *(str(VENV_BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}"),
+            "project.wsgi",
+        ]
+    return [
+        *(str(VENV_BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port)),
+        "project.asgi:application",
+    ]

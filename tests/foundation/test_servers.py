@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, demo_env, manage
+from tests.helpers import ROOT, demo_env, manage, server_command
 from tests.services import free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
@@ -46,19 +44,7 @@ def fetch(url: str) -> tuple[int, str]:
 @pytest.mark.parametrize("server", ["gunicorn", "uvicorn"])
 def test_server_serves_demo_pages(server: str, migrated_env: dict[str, str]) -> None:
     port = free_port()
-    bin_dir = Path(sys.executable).parent
-    if server == "gunicorn":
-        command = [str(bin_dir / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "project.wsgi"]
-    else:
-        command = [
-            str(bin_dir / "uvicorn"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "project.asgi:application",
-        ]
-    proc = serve(command, migrated_env, port)
+    proc = serve(server_command(server, port), migrated_env, port)
     try:
         status, body = fetch(f"http://127.0.0.1:{port}/")
         assert status == 200

@@ -7,16 +7,14 @@ from __future__ import annotations
 import http.cookiejar
 import re
 import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, demo_env, manage
+from tests.helpers import ROOT, demo_env, manage, server_command
 from tests.services import RedisServer, free_port, redis_binary, wait_for_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
@@ -63,15 +61,7 @@ def production_env(tmp_path_factory, redis_for_servers: RedisServer) -> dict[str
 
 def start(server: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    bin_dir = Path(sys.executable).parent
-    if server == "gunicorn":
-        command = [str(bin_dir / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "project.wsgi"]
-    else:
-        command = [
-            *(str(bin_dir / "uvicorn"), "--host", "127.0.0.1", "--port", str(port)),
-            "project.asgi:application",
-        ]
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(server_command(server, port), cwd=ROOT, env=env, stderr=subprocess.PIPE)
     try:
         wait_for_port(port, timeout=30)
     except TimeoutError:
