@@ -62,3 +62,21 @@ def test_random_headers_and_queries_never_500(
         )
         assert response.status_code == 200
         assert response.headers["X-Cache"] in ("HIT", "MISS", "BYPASS", "STALE")
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(cookie=header_text, accept=header_text)
+def test_random_cookies_on_pages_that_vary_on_them_never_500_nor_cross(
+    cache_backend: str, cookie: str, accept: str
+) -> None:
+    """A page that says Vary: Cookie (or Accept) is only served for the same cookies."""
+    for path in ("/themed/", "/negotiated/"):
+        response = Client(HTTP_COOKIE=cookie, HTTP_ACCEPT=accept).get(path)
+        assert response.status_code == 200
+    themed = Client(HTTP_COOKIE=cookie).get("/themed/")
+    plain = Client().get("/themed/")
+    assert plain.content == b"theme=light"
+    if b"theme=dark" in themed.content:
+        assert "theme=dark" in cookie
