@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint format bench nox clean
+.PHONY: help install demo test test-django6 test-fast lint format bench nox clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## .*$$' $(MAKEFILE_LIST) | \
@@ -44,8 +44,11 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 bench: $(STAMP) ## Run the benchmarks in benchmarks/ (prints ratio tables)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
-nox: $(STAMP) ## Run the suite on Django 6.x with Python 3.12+ (where one is installed)
+nox: $(STAMP) ## Run the suite on Django 6.x with every Python 3.12+ installed
 	$(VENV)/bin/nox -s "tests_django6"
+
+test-django6: $(STAMP) ## Run the suite on Django 6.x with the newest Python 3.12+ (fails if none)
+	$(VENV)/bin/nox --error-on-missing-interpreters -s "tests_django6_newest"
 
 clean: ## Remove the venv, caches and the demo database
 	rm -rf $(VENV) .nox var staticfiles .pytest_cache .ruff_cache

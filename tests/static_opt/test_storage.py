@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import os
 import threading
@@ -14,6 +15,7 @@ import pytest
 import zstandard
 from django.test import Client
 
+from perfsuite.static_opt.engine import build
 from perfsuite.static_opt.engine import compress as codecs
 from perfsuite.static_opt.middleware import StaticFilesMiddleware
 from tests.static_opt.conftest import (
@@ -73,26 +75,66 @@ def test_threshold_and_encodings_follow_the_settings(settings: Any, tmp_path: Pa
     assert suffixes == [".gz", ".gz"]
 
 
+def _record_pools(monkeypatch: Any) -> list[int | None]:
+    """The max_workers of every pool the builder makes."""
+    sizes: list[int | None] = []
+    real_pool = build.ThreadPoolExecutor
+
+    class RecordingPool(real_pool):  # type: ignore[misc, valid-type]
+        def __init__(self, max_workers: int | None = None, **kwargs: Any) -> None:
+            sizes.append(max_workers)
+            super().__init__(max_workers, **kwargs)
+
+    monkeypatch.setattr(build, "ThreadPoolExecutor", RecordingPool)
+    return sizes
+
+
 def test_compression_runs_in_parallel(settings: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    """While the first file's compression is held, a second one starts: it can only
+    run on another worker. No deadline decides it: the first waits for the second
+    however long a busy machine takes to schedule it (only a pool of one would hang,
+    until the generous limit below), and only the first two calls meet."""
+    sizes = _record_pools(monkeypatch)
     threads: set[int] = set()
-    barrier = threading.Barrier(2, timeout=10)
+    calls = itertools.count()
+    second_started = threading.Event()
     real = codecs._COMPRESSORS["gzip"]
 
     def spy(data: bytes, level: int) -> bytes:
         threads.add(threading.get_ident())
-        if len(threads) <= 2:
-            try:
-                barrier.wait()  # only passes if two files are compressed at once
-            except threading.BrokenBarrierError:
-                pass
+        number = next(calls)
+        if number == 0:
+            assert second_started.wait(timeout=300), "no second file compressed meanwhile"
+        elif number == 1:
+            second_started.set()
         return real(data, level)
 
     monkeypatch.setitem(codecs._COMPRESSORS, "gzip", spy)
     settings.PERFSUITE = {"STORE": "local", "STATIC_COMPRESS_WORKERS": 4}
     files = {f"f{i}.css": (f".c{i} {{ color: red }}\n" * 200).encode() for i in range(8)}
     collect(tmp_path / "root", write_sources(tmp_path / "src", files))
-    assert len(threads) >= 2
-    assert not barrier.broken
+    assert sizes == [4], "the configured number of workers"
+    assert second_started.is_set()
+    assert 2 <= len(threads) <= 4
+
+
+def test_one_worker_compresses_on_one_thread(
+    settings: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    sizes = _record_pools(monkeypatch)
+    threads: set[int] = set()
+    real = codecs._COMPRESSORS["gzip"]
+
+    def spy(data: bytes, level: int) -> bytes:
+        threads.add(threading.get_ident())
+        return real(data, level)
+
+    monkeypatch.setitem(codecs._COMPRESSORS, "gzip", spy)
+    settings.PERFSUITE = {"STORE": "local", "STATIC_COMPRESS_WORKERS": 1}
+    files = {f"f{i}.css": (f".c{i} {{ color: red }}\n" * 200).encode() for i in range(8)}
+    collect(tmp_path / "root", write_sources(tmp_path / "src", files))
+    assert sizes == [1]
+    assert len(threads) == 1
 
 
 def test_the_index_file_describes_every_manifest_name(collected: Collected) -> None:
