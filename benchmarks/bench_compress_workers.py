@@ -20,7 +20,7 @@ import time
 from common import side_by_side, table
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from perfsuite.static_opt.engine.build import Builder  # noqa: E402
+from perfsuite.static_opt.engine.build import Builder
 
 QUICK = "--quick" in sys.argv
 FILES = 40 if QUICK else 120
@@ -37,8 +37,7 @@ def make_set(root: str) -> list[tuple[str, bool]]:
     names = []
     for i in range(FILES):
         rules = "".join(
-            f".c{i}-{n} {{ {rng.choice(WORDS)}: {rng.randint(0, 999)}px; }}\n"
-            for n in range(2400)
+            f".c{i}-{n} {{ {rng.choice(WORDS)}: {rng.randint(0, 999)}px; }}\n" for n in range(2400)
         )
         name = f"css/f{i}.css"
         os.makedirs(os.path.join(root, "css"), exist_ok=True)
