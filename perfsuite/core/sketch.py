@@ -41,7 +41,16 @@ class Mapping:
         return 2 * self.gamma**key / (self.gamma + 1)
 
     def upper_bound(self, key: int) -> float:
+        """The largest value of bucket ``key`` (its upper edge)."""
         return self.gamma**key
+
+    def edge_at_or_above(self, bound: float) -> tuple[int, float]:
+        """The bucket whose upper edge is the first at or above ``bound`` (> 0), and
+        that edge: counting whole buckets up to it is exact at the edge."""
+        key = self.key(bound)
+        while self.upper_bound(key) < bound:  # float rounding at an edge
+            key += 1
+        return key, self.upper_bound(key)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Mapping) and other.gamma == self.gamma
@@ -157,8 +166,14 @@ class HistData:
             result = self.max
         return min(max(result, self.min), self.max)
 
+    def count_through(self, key: int) -> int:
+        """Observations in positive buckets up to ``key`` and every smaller value: the
+        exact count of observations <= the upper edge of bucket ``key``."""
+        return sum(self.neg.values()) + self.zero + sum(n for k, n in self.pos.items() if k <= key)
+
     def count_le(self, bound: float, mapping: Mapping) -> int:
-        """Observations <= ``bound``, counted by whole buckets (for Prometheus ``le``)."""
+        """Observations <= ``bound`` by whole buckets' representative values (an
+        approximation off a bucket edge: :meth:`count_through` is exact at one)."""
         total = 0
         for key, n in self.neg.items():
             if -mapping.value(key) <= bound:

@@ -41,7 +41,12 @@ class PerformanceMonitor:
         recorder.LATENCY.labels(route, "OTHER", "2xx").observe(response_time)
 
     def track_resources(self) -> dict[str, float]:
-        return recorder.sampler.sample()
+        sample = recorder.sampler.sample()
+        cpu = sample["cpu"]
+        rss = float(sample["rss"] or 0)
+        # The first sample of a process measures no interval: report the average
+        # since the process started instead of a figure over a few microseconds.
+        return {"rss": rss, "cpu": cpu if cpu is not None else recorder.sampler.cpu_since_start()}
 
     def get_metrics(self, window: str = "all") -> dict[str, float]:
         sample = self.track_resources()

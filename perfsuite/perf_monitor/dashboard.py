@@ -13,6 +13,7 @@ from . import recorder
 from .apm import apm
 
 logger = logging.getLogger("perfsuite.perf_monitor")
+MB = 1024 * 1024
 
 
 def _route_table(snap: Any) -> dict[str, dict[str, Any]]:
@@ -51,8 +52,9 @@ def _timeline(snap: Any) -> dict[str, list[Any]]:
         merged = reqs[0].merged(reqs) if reqs else None
         requests.append(merged.count if merged else 0)
         p95.append(merged.quantile(0.95, snap.mapping) if merged else None)
-        rss = [h for k, h in point.histograms.items() if k.name == "perfsuite_process_rss_mb"]
-        memory.append(max(h.max for h in rss) if rss else None)
+        rss = [h for k, h in point.histograms.items() if k.name == recorder.RSS_SAMPLES.name]
+        # the largest single process in that minute, in MB
+        memory.append(max(h.max for h in rss) / MB if rss else None)
     return {"start": starts, "requests": requests, "p95": p95, "memory": memory}
 
 
@@ -70,24 +72,39 @@ def _panels(snap: Any) -> list[dict[str, Any]]:
     return out
 
 
-def dashboard_data(window: str = "5m") -> dict[str, Any]:
-    """Everything the dashboard shows for ``window``; raises ValueError for a bad window."""
+def covered_seconds(snap: Any, window: str) -> float:
+    """The seconds of traffic a window's data can hold: whole minutes (or hours) up
+    to now, never before the last reset. Steady traffic then reads steady."""
+    now = snap.generated_at
+    reset_at = snap.meta.get("reset_at")
+    length = WINDOWS[window]
+    if length is None:  # "all": since the last reset (or this process's start)
+        start = reset_at or apm.start_time
+    else:
+        unit = 3600 if length > 3600 else 60
+        start = (int(now // unit) - length // unit + 1) * unit
+        if reset_at:
+            start = max(start, reset_at)
+    return max(1.0, now - start)
+
+
+def dashboard_data(window: str = "5m", *, sample: bool = True) -> dict[str, Any]:
+    """Everything the dashboard shows for ``window``; raises ValueError for a bad window.
+
+    ``sample=False`` for readers that serve no requests (``perfstats``): they must
+    not show up as a process of the site.
+    """
     if window not in WINDOWS:
         raise ValueError(f"unknown window {window!r}; choose one of {', '.join(WINDOWS)}")
-    recorder.sampler.maybe_sample(time.time())
+    if sample:
+        recorder.sampler.maybe_sample(time.time())
     snap = metrics.registry.snapshot(window, points=True)
     hist = snap.histogram(recorder.REQUEST_SECONDS)
     stats = hist.stats(snap.mapping)
     errors = snap.histogram(recorder.REQUEST_SECONDS, status="5xx").count
-    window_length = WINDOWS[window]
-    if window_length is None:  # "all": since the last reset
-        reset_at = snap.meta.get("reset_at") or apm.start_time
-        seconds = max(1.0, snap.generated_at - reset_at)
-    else:
-        seconds = float(window_length)
-    rss = snap.gauge_values("perfsuite_process_rss_bytes")
-    cpu = snap.gauge_values("perfsuite_process_cpu_percent")
-    starts = snap.gauge_values("perfsuite_process_start_time")
+    rss = snap.gauge_values(recorder.RSS.name)
+    cpu = snap.gauge_values(recorder.CPU.name)
+    starts = snap.gauge_values(recorder.START_TIME.name)
     apm_data = apm.dashboard_from_snapshot(snap)
     return {
         "window": window,
@@ -99,13 +116,17 @@ def dashboard_data(window: str = "5m") -> dict[str, Any]:
         "requests_processed": hist.count,
         "total_response_time": hist.sum,
         "avg_response_time": stats["mean"] or 0.0,
-        "throughput": hist.count / seconds,
+        "throughput": hist.count / covered_seconds(snap, window),
         "error_rate": errors / hist.count if hist.count else 0.0,
         "latency": {k: stats[k] for k in ("mean", "p50", "p95", "p99", "max")}
         | {"avg": stats["mean"]},
-        "memory_usage": sum(rss) / 1024 / 1024 if rss else None,
+        # the guide's keys: the sum over the processes that reported (MB, percent)
+        "memory_usage": sum(rss) / MB if rss else None,
         "cpu_usage": sum(cpu) if cpu else None,
-        "uptime_seconds": snap.generated_at - min(starts) if starts else None,
+        "memory_largest_process": max(rss) / MB if rss else None,
+        "resource_processes": len(rss),
+        "cpu_cores": recorder.sampler.cores,
+        "uptime_seconds": max(0.0, snap.generated_at - min(starts)) if starts else None,
         "routes": _route_table(snap),
         "slowest": recorder.slowest.recent(),
         "timeline": _timeline(snap),

@@ -48,7 +48,7 @@ class PerformanceMiddleware:
             except BaseException:
                 self._finish(request, None, start)
                 raise
-            self._finish(request, response, start)
+            self._finish(request, response, start, _details(request, _user_of(request)))
             return response
         finally:
             timing.end(token)
@@ -69,22 +69,54 @@ class PerformanceMiddleware:
             except BaseException:
                 self._finish(request, None, start)
                 raise
-            self._finish(request, response, start)
+            details = _details(request, None)
+            if details is None:  # "staff": resolve the user with the async API
+                auser = getattr(request, "auser", None)
+                details = _details(request, await auser() if auser is not None else False)
+            self._finish(request, response, start, bool(details))
             return response
         finally:
             timing.end(token)
 
     def _finish(
-        self, request: HttpRequest, response: HttpResponseBase | None, start: float
+        self,
+        request: HttpRequest,
+        response: HttpResponseBase | None,
+        start: float,
+        details: bool | None = False,
     ) -> None:
         elapsed = _perf_counter() - start
         recorder.request_finished()
         try:
             recorder.record_request(request, response, elapsed)
             if response is not None:
-                add_headers(response, elapsed)
+                add_headers(response, elapsed, bool(details))
         except Exception:  # monitoring must never break the response
             logger.warning("perf_monitor bookkeeping failed", exc_info=True)
+
+
+def _user_of(request: HttpRequest) -> Any:
+    return getattr(request, "user", False)
+
+
+def _details(request: HttpRequest, user: Any) -> bool | None:
+    """May this response carry the detail entries of Server-Timing?
+
+    ``SERVER_TIMING_DETAILS``: ``"none"`` (default: ``total`` only, nothing about
+    the back end for any visitor), ``"all"``, ``"staff"``, or a list of origins
+    matched against the request's ``Origin``. None: "staff" with the user not
+    resolved yet (``user=None``; pass ``False`` for no user).
+    """
+    mode = perf_settings.SERVER_TIMING_DETAILS
+    if mode == "none":
+        return False
+    if mode == "all":
+        return True
+    if mode == "staff":
+        if user is None:
+            return None
+        return bool(user and getattr(user, "is_active", False) and getattr(user, "is_staff", False))
+    return request.META.get("HTTP_ORIGIN") in mode
 
 
 @functools.lru_cache(maxsize=1024)
@@ -99,23 +131,30 @@ def _token(name: str) -> str:
 @functools.lru_cache(maxsize=1024)
 def _quoted(text: str) -> str:
     """An HTTP quoted-string: printable ASCII, with backslash and quote escaped."""
-    safe = "".join(c if c.isascii() and c.isprintable() else "?" for c in text[:200])
+    safe = "".join(c if c.isascii() and c.isprintable() else "?" for c in text[:100])
     return '"' + safe.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def server_timing_value(elapsed: float) -> str:
+def server_timing_value(elapsed: float, details: bool = True, max_entries: int = 20) -> str:
+    """``total``, then (when ``details``) at most ``max_entries`` entries of the
+    request timing context, the rest summed as ``other``; descriptions are cut to
+    100 characters, so the header stays far below proxies' limits."""
     parts = [f"total;dur={elapsed * 1000:.3f}"]
-    current = timing.current()
+    current = timing.current() if details else None
     if current is not None:
-        for entry in current.entries:
+        entries = current.entries
+        for entry in entries[:max_entries]:
             part = f"{_token(entry.name)};dur={entry.duration * 1000:.3f}"
             if entry.description:
                 part += f";desc={_quoted(entry.description)}"
             parts.append(part)
+        rest = entries[max_entries:]
+        if rest:
+            parts.append(f"other;dur={sum(e.duration for e in rest) * 1000:.3f}")
     return ", ".join(parts)
 
 
-def add_headers(response: HttpResponseBase, elapsed: float) -> None:
+def add_headers(response: HttpResponseBase, elapsed: float, details: bool = False) -> None:
     settings = perf_settings.as_dict()
     headers = response.headers
     # Our values are ASCII by construction (numbers, tokens, escaped quoted-strings):
@@ -128,7 +167,7 @@ def add_headers(response: HttpResponseBase, elapsed: float) -> None:
         else:  # pragma: no cover - a Django without ResponseHeaders._store
             headers["X-Response-Time"] = value
     if settings["SERVER_TIMING"]:
-        ours = server_timing_value(elapsed)
+        ours = server_timing_value(elapsed, details, settings["SERVER_TIMING_MAX_ENTRIES"])
         existing = headers.get("Server-Timing")
         value = f"{existing}, {ours}" if existing else ours
         if isinstance(store, dict):

@@ -11,9 +11,11 @@ Metric names (all in ``perfsuite.core.metrics.registry``):
   ``X-Request-Start``/``X-Queue-Start`` stamp and the start of the request.
 - ``perfsuite_http_timing_seconds{route,name}``: request timing context entries.
 - ``perfsuite_process_rss_bytes``, ``perfsuite_process_cpu_percent``,
-  ``perfsuite_process_start_time`` (gauges) and ``perfsuite_process_rss_mb``
-  (histogram, for the memory chart), sampled at most every
-  ``RESOURCE_SAMPLE_INTERVAL`` seconds.
+  ``perfsuite_process_start_time`` (gauges, one value per process) and
+  ``perfsuite_process_rss_sample_bytes`` (histogram of the samples, for the
+  memory chart), sampled at most every ``RESOURCE_SAMPLE_INTERVAL`` seconds. CPU is
+  measured over the time since the previous sample (at least
+  ``MIN_CPU_INTERVAL``): the first sample of a process primes it and reports none.
 """
 
 from __future__ import annotations
@@ -70,8 +72,14 @@ TIMINGS = metrics.histogram(
     "perfsuite_http_timing_seconds", "Server-Timing entries per route", ("route", "name")
 )
 RSS = metrics.gauge("perfsuite_process_rss_bytes", "Resident memory of the process")
-RSS_MB = metrics.histogram("perfsuite_process_rss_mb", "Resident memory samples (MB)")
-CPU = metrics.gauge("perfsuite_process_cpu_percent", "CPU use of the process")
+RSS_SAMPLES = metrics.histogram(
+    "perfsuite_process_rss_sample_bytes", "Resident memory samples of the processes (bytes)"
+)
+CPU = metrics.gauge(
+    "perfsuite_process_cpu_percent", "CPU use of the process (100 = one core) since its last sample"
+)
+#: CPU over a shorter interval than this is noise (3180 % seen right after start)
+MIN_CPU_INTERVAL = 1.0
 START_TIME = metrics.gauge("perfsuite_process_start_time", "Process start (epoch seconds)")
 
 _time = time.time
@@ -156,6 +164,8 @@ class _Sampler:
         self._lock = threading.Lock()
         self._process: Any = None
         self._pid = 0
+        self._cpu_since = 0.0
+        self.cores = os.cpu_count() or 1
 
     def maybe_sample(self, now: float) -> None:
         if now < self._next or not self._lock.acquire(blocking=False):
@@ -166,21 +176,37 @@ class _Sampler:
         finally:
             self._lock.release()
 
-    def sample(self) -> dict[str, float]:
+    def sample(self) -> dict[str, float | None]:
         import psutil
 
+        now = time.monotonic()
         if self._process is None or self._pid != os.getpid():
             self._process = psutil.Process()
             self._pid = os.getpid()
-            self._process.cpu_percent(None)  # the first call only primes the counter
+            self._process.cpu_percent(None)  # primes the counter; measures nothing
+            self._cpu_since = now
         START_TIME.set(self._process.create_time())  # every sample: a reset clears gauges
         rss = self._process.memory_info().rss
-        cpu = self._process.cpu_percent(None)
         RSS.set(rss)
-        RSS_MB.observe(rss / 1024 / 1024)
-        CPU.set(cpu)
+        RSS_SAMPLES.observe(rss)
+        cpu: float | None = None
+        if now - self._cpu_since >= MIN_CPU_INTERVAL:
+            # psutil: percent of one core over the time since the previous call
+            cpu = min(max(self._process.cpu_percent(None), 0.0), 100.0 * self.cores)
+            self._cpu_since = now
+            CPU.set(cpu)
         INFLIGHT.set(_inflight())
         return {"rss": rss, "cpu": cpu}
+
+    def cpu_since_start(self) -> float:
+        """Average CPU percent of this process since it started (100 = one core)."""
+        import psutil
+
+        process = psutil.Process()
+        times = process.cpu_times()
+        elapsed = max(time.time() - process.create_time(), 1e-3)
+        percent = (times.user + times.system) / elapsed * 100
+        return min(max(percent, 0.0), 100.0 * self.cores)
 
 
 sampler = _Sampler()
@@ -194,6 +220,8 @@ def record_disconnect(request: HttpRequest) -> None:
 
 
 def record_request(request: HttpRequest, response: HttpResponseBase | None, elapsed: float) -> None:
+    if "_perfsuite_scrape" in request.__dict__:
+        return  # a Prometheus scrape is not traffic of the site (views.SCRAPE_MARK)
     route = route_of(request)
     method = method_of(request)
     status_code = response.status_code if response is not None else 500

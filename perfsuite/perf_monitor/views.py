@@ -49,8 +49,15 @@ def _ip_ok(request: HttpRequest) -> bool:
     return any(address in ipaddress.ip_network(str(n), strict=False) for n in allowed)
 
 
+#: set on a scrape's request: its latency is not a request of the site
+#: (``PROMETHEUS_COUNT_SCRAPES`` keeps it)
+SCRAPE_MARK = "_perfsuite_scrape"
+
+
 @never_cache
 def prometheus_metrics(request: HttpRequest) -> HttpResponse:
+    if not perf_settings.PROMETHEUS_COUNT_SCRAPES:
+        setattr(request, SCRAPE_MARK, True)
     user = getattr(request, "user", None)
     if not (_token_ok(request) or _ip_ok(request) or can_view(user)):
         if user is None or not user.is_authenticated:

@@ -20,6 +20,10 @@ def server_timing(response) -> list[str]:  # type: ignore[no-untyped-def]
     return [part.strip() for part in response.headers["Server-Timing"].split(", ")]
 
 
+ALL_DETAILS = {"STORE": "local", "SERVER_TIMING_DETAILS": "all"}
+
+
+@override_settings(PERFSUITE=ALL_DETAILS)
 def test_response_time_and_server_timing_headers(client: Client) -> None:
     response = client.get("/timed/")
     assert response.status_code == 200
@@ -130,7 +134,7 @@ def test_psutil_is_sampled_at_most_once_per_interval(client: Client) -> None:
     for _ in range(30):
         client.get("/ok/")
     snap = snapshot()
-    assert snap.histogram("perfsuite_process_rss_mb").count == 1
+    assert snap.histogram("perfsuite_process_rss_sample_bytes").count == 1
     assert snap.gauge_values("perfsuite_process_rss_bytes")[0] > 10 * 1024 * 1024
 
 
@@ -148,6 +152,7 @@ def test_slowest_requests_are_bounded(client: Client) -> None:
     assert [s["duration"] for s in slow] == sorted((s["duration"] for s in slow), reverse=True)
 
 
+@override_settings(PERFSUITE=ALL_DETAILS)
 def test_async_view_under_asgi(async_client) -> None:  # type: ignore[no-untyped-def]
     from asgiref.sync import async_to_sync
 
@@ -218,3 +223,54 @@ def test_a_client_disconnect_under_asgi_is_not_a_server_error() -> None:
     assert snap.histogram(LATENCY, route="slow-async/", status="5xx").count == 0
     assert snap.histogram(LATENCY, route="slow-async/").count == 0
     assert recorder._inflight() == 0
+
+
+def test_server_timing_tells_visitors_only_the_total_by_default(client: Client) -> None:
+    parts = server_timing(client.get("/timed/"))
+    assert len(parts) == 1 and parts[0].startswith("total;dur=")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("server", ["wsgi", "asgi"])
+def test_server_timing_details_for_staff_only(server: str) -> None:
+    from asgiref.sync import async_to_sync
+    from django.contrib.auth.models import User
+    from django.test import AsyncClient
+
+    def get(client: Client | AsyncClient, path: str) -> object:
+        if isinstance(client, AsyncClient):
+            return async_to_sync(client.get)(path)
+        return client.get(path)
+
+    with override_settings(PERFSUITE={"STORE": "local", "SERVER_TIMING_DETAILS": "staff"}):
+        visitor = Client() if server == "wsgi" else AsyncClient()
+        assert len(server_timing(get(visitor, "/timed/"))) == 1
+        staff = Client() if server == "wsgi" else AsyncClient()
+        staff.force_login(User.objects.create_user("ops", is_staff=True))
+        parts = server_timing(get(staff, "/timed/"))
+        assert parts[1].startswith("db;dur=12.300")
+
+
+def test_server_timing_details_for_allowed_origins(client: Client) -> None:
+    allowed = {"STORE": "local", "SERVER_TIMING_DETAILS": ["https://ops.example"]}
+    with override_settings(PERFSUITE=allowed):
+        assert len(server_timing(client.get("/timed/", HTTP_ORIGIN="https://ops.example"))) == 3
+        assert len(server_timing(client.get("/timed/", HTTP_ORIGIN="https://evil.example"))) == 1
+        assert len(server_timing(client.get("/timed/"))) == 1
+
+
+def test_server_timing_entries_are_capped() -> None:
+    from perfsuite.core import timing
+    from perfsuite.perf_monitor.middleware import server_timing_value
+
+    token = timing.begin()
+    try:
+        for n in range(500):
+            timing.add(f"step{n}", 0.001, "x" * 5000)
+        value = server_timing_value(0.5, True, 20)
+    finally:
+        timing.end(token)
+    parts = value.split(", ")
+    assert len(parts) == 22  # total, 20 entries, other
+    assert parts[-1] == "other;dur=480.000"
+    assert len(value) < 4096, "a proxy's header limit"

@@ -11,6 +11,8 @@ from django.test import Client, override_settings
 
 from tests.perf_monitor.conftest import snapshot
 
+LATENCY_NAME = "perfsuite_http_request_seconds"
+
 pytestmark = [pytest.mark.urls("tests.perf_monitor.urls"), pytest.mark.django_db]
 
 
@@ -42,8 +44,9 @@ def test_prometheus_text_for_permitted_staff(client: Client) -> None:
     labels = 'method="GET",route="items/<int:pk>/",status="2xx"'
     line = "perfsuite_http_request_seconds_count{" + labels + "} 3.0"
     assert line in text
-    assert 'le="0.01"' in text and 'le="+Inf"' in text
+    assert 'le="0.010' in text and 'le="+Inf"' in text  # 0.01 moved up to a bucket edge
     assert "# TYPE perfsuite_http_request_seconds histogram" in text
+    assert 'route="metrics/"' not in text, "the scrape counted itself as a request"
     assert response["Cache-Control"].startswith("max-age=0")
 
 
@@ -140,3 +143,88 @@ def test_prometheus_sums_every_process_on_the_redis_store(client: Client, redis_
         text = client.get("/metrics/").content.decode()
     labels = 'method="GET",route="items/<int:pk>/",status="2xx"'
     assert "perfsuite_http_request_seconds_count{" + labels + "} 5.0" in text
+
+
+def _families(text: str) -> dict[str, object]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {family.name: family for family in text_string_to_metric_families(text)}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_exported_bucket_counts_are_exact_at_their_bounds(seed: int) -> None:
+    """Values just below and above every bound: each ``le`` count is the exact number
+    of observations <= le (a sketch representative was off by up to 0.9 %)."""
+    import random
+
+    from perfsuite.core.metrics import Registry
+    from perfsuite.core.sketch import Mapping
+    from perfsuite.core.stores.local import LocalStore
+    from perfsuite.perf_monitor.prometheus import SnapshotCollector
+
+    rng = random.Random(seed)
+    registry = Registry(store=LocalStore(Mapping(0.01)), autoflush=False)
+    latency = registry.histogram("edge_seconds")
+    values = [0.00249, 0.0025, 0.002501, 0.0099, 0.01, 0.0101]
+    for bound in (0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10.0):
+        values += [bound * (1 + rng.uniform(-0.02, 0.02)) for _ in range(50)]
+    values += [rng.lognormvariate(-4, 1.5) for _ in range(2000)]
+    for value in values:
+        latency.observe(value)
+    registry.flush()
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    exported = CollectorRegistry(auto_describe=False)
+    exported.register(SnapshotCollector(registry.store.snapshot("all")))  # type: ignore[arg-type]
+    family = _families(generate_latest(exported).decode())["edge_seconds"]
+    checked = 0
+    for sample in family.samples:  # type: ignore[attr-defined]
+        if sample.name.endswith("_bucket") and sample.labels["le"] != "+Inf":
+            le = float(sample.labels["le"])
+            assert sample.value == sum(1 for v in values if v <= le), le
+            checked += 1
+    assert checked == 14
+
+
+def test_gauges_are_per_process_never_summed() -> None:
+    from perfsuite.core.series import GAUGE, SeriesId
+    from perfsuite.core.sketch import Mapping
+    from perfsuite.core.stores.base import Snapshot
+    from perfsuite.perf_monitor.prometheus import SnapshotCollector
+
+    start = SeriesId(GAUGE, "perfsuite_process_start_time", ())
+    snap = Snapshot(window="all", mapping=Mapping(0.01))
+    snap.gauges[start] = {f"web:{pid}": 1_700_000_000.0 + pid for pid in range(4)}
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    exported = CollectorRegistry(auto_describe=False)
+    exported.register(SnapshotCollector(snap))  # type: ignore[arg-type]
+    family = _families(generate_latest(exported).decode())["perfsuite_process_start_time"]
+    samples = family.samples  # type: ignore[attr-defined]
+    assert len(samples) == 4
+    assert {s.labels["process"] for s in samples} == {f"web:{pid}" for pid in range(4)}
+    assert max(s.value for s in samples) < 1_800_000_000, "a start time in the future"
+
+
+def test_memory_histograms_use_memory_sized_buckets(client: Client) -> None:
+    from perfsuite.perf_monitor import recorder
+
+    recorder.sampler.sample()
+    client.force_login(permitted_staff())
+    text = client.get("/metrics/").content.decode()
+    family = _families(text)["perfsuite_process_rss_sample_bytes"]
+    buckets = [s for s in family.samples if s.name.endswith("_bucket")]  # type: ignore[attr-defined]
+    below_inf = [s for s in buckets if s.labels["le"] != "+Inf"]
+    assert float(below_inf[0].labels["le"]) >= 32 * 2**20
+    assert any(s.value >= 1 for s in below_inf), "every sample landed in +Inf"
+    assert "perfsuite_process_rss_mb" not in text
+
+
+def test_scrapes_are_not_requests_unless_asked(client: Client) -> None:
+    client.force_login(permitted_staff())
+    for _ in range(10):
+        client.get("/metrics/")
+    assert snapshot().histogram(LATENCY_NAME).count == 0
+    with override_settings(PERFSUITE={"STORE": "local", "PROMETHEUS_COUNT_SCRAPES": True}):
+        client.get("/metrics/")
+    assert snapshot().histogram(LATENCY_NAME).count == 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,7 +82,8 @@ class Snapshot:
     generated_at: float = field(default_factory=time.time)
     counters: dict[SeriesId, float] = field(default_factory=dict)
     histograms: dict[SeriesId, HistData] = field(default_factory=dict)
-    gauges: dict[SeriesId, list[float]] = field(default_factory=dict)
+    #: gauge series -> {process ("host:pid") -> its latest value}: gauges are per process
+    gauges: dict[SeriesId, dict[str, float]] = field(default_factory=dict)
     points: list[Point] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -91,8 +94,8 @@ class Snapshot:
             return SeriesStats(series, **figures)  # type: ignore[arg-type]
         if series.kind == COUNTER:
             return SeriesStats(series, value=self.counters.get(series, 0))
-        values = self.gauges.get(series, [])
-        return SeriesStats(series, value=sum(values) if values else None)
+        values = self.gauges.get(series, {})
+        return SeriesStats(series, value=sum(values.values()) if values else None)
 
     def series(self, name: str | None = None, kind: str | None = None) -> list[SeriesStats]:
         """Stats of every series (of one metric name / kind), in a stable order."""
@@ -120,10 +123,20 @@ class Snapshot:
         )
 
     def gauge_values(self, name: str, **labels: str) -> list[float]:
+        """The value of every live process (and label set) of a gauge."""
         out: list[float] = []
         for key, values in self.gauges.items():
             if key.name == name and _matches(key, labels):
-                out.extend(values)
+                out.extend(values.values())
+        return out
+
+    def gauge_by_process(self, name: str, **labels: str) -> dict[str, float]:
+        """Process -> value of a gauge, summed over its matching label sets."""
+        out: dict[str, float] = {}
+        for key, values in self.gauges.items():
+            if key.name == name and _matches(key, labels):
+                for process, value in values.items():
+                    out[process] = out.get(process, 0.0) + value
         return out
 
 
@@ -161,6 +174,11 @@ class Store:
         """Drop connections inherited from the parent process."""
 
 
+def process_name() -> str:
+    """This process as gauges name it: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def minute_now(now: float | None = None) -> int:
     return int((time.time() if now is None else now) // 60)
 
@@ -182,5 +200,6 @@ __all__ = [
     "Store",
     "minute_now",
     "minutes_in_window",
+    "process_name",
     "window_seconds",
 ]

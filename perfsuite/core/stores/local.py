@@ -11,7 +11,7 @@ import time
 
 from ..series import Batch, MinuteDeltas, SeriesId
 from ..sketch import HistData, Mapping
-from .base import Point, Snapshot, Store, minute_now, window_seconds
+from .base import Point, Snapshot, Store, minute_now, process_name, window_seconds
 
 KEEP_MINUTES = 60
 KEEP_HOURS = 25
@@ -74,7 +74,9 @@ class LocalStore(Store):
                 _add_into(merged, part)
             snap.counters = merged.counters
             snap.histograms = merged.histograms
-            snap.gauges = {key: [value] for key, (value, _ts) in self._gauges.items()}
+            snap.gauges = {
+                key: {process_name(): value} for key, (value, _ts) in self._gauges.items()
+            }
             if points:
                 if seconds is not None and seconds > KEEP_MINUTES * 60:
                     source, step, span = self._hours, 3600, now_minute // 60

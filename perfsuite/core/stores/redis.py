@@ -23,9 +23,7 @@ Fields of a bucket hash are ``{sid}|c`` (counter), ``{sid}|n``, ``|s``, ``|lo``,
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import socket
 import threading
 import time
 from importlib import resources
@@ -34,7 +32,7 @@ from typing import Any
 from ..conf import perf_settings
 from ..series import Batch, MinuteDeltas, SeriesId
 from ..sketch import HistData, Mapping
-from .base import Point, Snapshot, Store, minute_now, window_seconds
+from .base import Point, Snapshot, Store, minute_now, process_name, window_seconds
 
 _LUA = resources.files("perfsuite.core.stores").joinpath("flush.lua").read_text()
 
@@ -66,7 +64,7 @@ class RedisStore(Store):
         self._name_process()
 
     def _name_process(self) -> None:
-        self.process = f"{socket.gethostname()}:{os.getpid()}"
+        self.process = process_name()
         #: this store instance in this process: the key of its last applied batch number
         self.writer = f"{self.process}:{secrets.token_hex(4)}"
 
@@ -262,7 +260,7 @@ class RedisStore(Store):
                 continue
             series = self._series.get(sid)
             if series is not None:
-                snap.gauges.setdefault(series, []).append(float(value))
+                snap.gauges.setdefault(series, {})[process] = float(value)
                 processes.add(process)
         if stale:
             self.client.hdel(f"{p}:g", *stale)

@@ -47,7 +47,7 @@ class Command(BaseCommand):
 
     def show(self, window: str, as_json: bool) -> None:
         try:
-            data = dashboard_data(window)
+            data = dashboard_data(window, sample=False)
         except Exception as exc:
             raise CommandError(f"cannot read the metrics store: {exc}") from exc
         if as_json:
