@@ -80,6 +80,10 @@ def non_empty_str(value: Any) -> str | None:
     return None
 
 
+def _bool(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be True or False"
+
+
 def _redis_url(value: Any) -> str | None:
     if value is None:
         return None
@@ -111,6 +115,15 @@ _OPTIONS: dict[str, Option] = {
     "HISTOGRAM_RELATIVE_ACCURACY": Option(0.01, _accuracy, "Relative error of percentiles."),
     "REDIS_SOCKET_TIMEOUT": Option(0.5, positive_number, "Seconds before a Redis call fails."),
     "GAUGE_STALE_AFTER": Option(120, positive_number, "Seconds before a process's gauge expires."),
+    "SPOOL": Option(
+        True,
+        _bool,
+        "With the Redis store, journal unflushed observations in a memory-mapped file "
+        "so a SIGKILLed worker's last second is recovered by the others.",
+    ),
+    "SPOOL_DIR": Option(
+        None, optional_str, "Folder of the journals (default: /dev/shm/perfsuite-spool-<id>)."
+    ),
 }
 
 

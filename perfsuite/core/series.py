@@ -72,6 +72,9 @@ class Batch:
     #: numbered per writer: a store that may see the same batch twice (a retry
     #: after a lost reply) applies it once by its number
     seq: int = 0
+    #: the process whose batch this is, when another process sends it for it
+    #: (a dead process's journal: :mod:`perfsuite.core.spool`)
+    writer: str | None = None
 
     def merge(self, other: Batch) -> None:
         for minute, deltas in other.minutes.items():

@@ -177,7 +177,7 @@ def test_outage_beyond_the_buffer_bound_counts_what_it_drops(
 ) -> None:
     import time
 
-    from perfsuite.core import metrics
+    from perfsuite.core import registry as registry_module
 
     with override_settings(PERFSUITE={"MAX_BUFFERED_SERIES": 5}):
         registry = make_registry(own_redis.url)
@@ -186,7 +186,7 @@ def test_outage_beyond_the_buffer_bound_counts_what_it_drops(
         start = time.time()
         for i in range(20):
             # a 20-minute outage: one series-minute buffered per minute
-            monkeypatch.setattr(metrics, "_time", lambda i=i: start + 60 * i)
+            monkeypatch.setattr(registry_module, "_time", lambda i=i: start + 60 * i)
             metric.labels(i).inc()
             assert registry.flush() is False  # the flusher's attempt in that minute
         assert registry.pending_size() <= 5

@@ -151,7 +151,7 @@ class RedisStore(Store):
             for k, (value, ts) in batch.gauges.items()
         }
         payload = {
-            "writer": self.writer,
+            "writer": batch.writer or self.writer,
             "seq": batch.seq,
             "ttl": self.bucket_ttl,
             "keep": max(self.bucket_ttl, 7 * 86400),
