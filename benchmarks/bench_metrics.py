@@ -10,6 +10,7 @@ histogram series to that Redis.
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 
 from common import setup_django, side_by_side, table
@@ -28,6 +29,8 @@ from tests.services import RedisServer, redis_binary  # noqa: E402
 QUICK = "--quick" in sys.argv
 N = 50_000 if QUICK else 200_000
 REPS = 5 if QUICK else 7
+#: journaled runs: within one journal region (2 MiB, 174,762 records) per flush
+J = 100_000
 
 
 def per_op(fn) -> float:  # type: ignore[no-untyped-def]
@@ -49,6 +52,7 @@ def main() -> None:
 
     server = None
     configs_redis = {}
+    configs_journal = {}
     binary = redis_binary()
     if binary:
         server = RedisServer(binary)
@@ -68,9 +72,38 @@ def main() -> None:
             for i in range(n):
                 child.observe(0.001 + (i & 1023) * 1e-5)
 
+        # The same with the crash journal (what the global registry does on Redis):
+        # flushed before each timed run, so a run's records fit one journal region.
+        journal_dir = tempfile.mkdtemp(prefix="perfsuite-bench-spool-")
+        journaled = Registry(
+            store=RedisStore(Mapping(0.01), server.url, prefix="benchj"),
+            autoflush=False,
+            spool_dir=journal_dir,
+        )
+        j_counter = journaled.counter("c", "", ("route",)).labels("shop")
+        j_hist = journaled.histogram("h", "", ("route",)).labels("shop")
+
+        def j_inc(n: int) -> None:
+            for _ in range(n):
+                j_counter.inc()
+
+        def j_obs(n: int) -> None:
+            for i in range(n):
+                j_hist.observe(0.001 + (i & 1023) * 1e-5)
+
+        def journaled_op(fn) -> float:  # type: ignore[no-untyped-def]
+            journaled.flush()
+            start = time.perf_counter()
+            fn(J)
+            return (time.perf_counter() - start) / J
+
         configs_redis = {
             "perfsuite redis: counter inc": r_inc,
             "perfsuite redis: histogram observe": r_obs,
+        }
+        configs_journal = {
+            "perfsuite redis + journal: counter inc": lambda: journaled_op(j_inc),
+            "perfsuite redis + journal: histogram observe": lambda: journaled_op(j_obs),
         }
 
     def p_inc(n: int) -> None:
@@ -117,6 +150,8 @@ def main() -> None:
     }
     for name, fn in configs_redis.items():
         (counters if "counter" in name else hists)[name] = lambda fn=fn: per_op(fn)
+    for name, timed in configs_journal.items():
+        (counters if "counter" in name else hists)[name] = timed
     loop = side_by_side({"empty loop": lambda: per_op(empty)}, repetitions=3)
     print(f"(loop overhead per op, included below: {sorted(loop['empty loop'])[1] * 1e9:.0f} ns)\n")
     print(table("Counter increment", side_by_side(counters, REPS), "prometheus_client Counter.inc"))
@@ -148,6 +183,7 @@ def main() -> None:
         print(f"median {median:.1f} ms, min {flush_times[0] * 1e3:.1f} ms")
         print("(one Lua call; buckets written to the totals, minute and hour hashes)\n")
         remote.close()
+        journaled.close()
         server.cleanup()
     else:
         print("redis-server not installed: Redis rows skipped (apt-get install redis-server)")
