@@ -19,15 +19,7 @@ from django.views.decorators.cache import never_cache
 
 from perfsuite.core.conf import perf_settings
 
-PERMISSION = "perfsuite_perf_monitor.view_dashboard"
-
-
-def can_view(user: object) -> bool:
-    return bool(
-        getattr(user, "is_active", False)
-        and getattr(user, "is_staff", False)
-        and user.has_perm(PERMISSION)  # type: ignore[attr-defined]
-    )
+from .access import can_view
 
 
 def _token_ok(request: HttpRequest) -> bool:

@@ -1,15 +1,12 @@
 /*
- * Performance dashboard: polls the JSON feed and updates the page in place.
+ * Performance dashboard: polls fragments.json and swaps the page's fragments in.
  *
- * The server renders the whole page first (it reads without JavaScript); this
- * script draws the charts with uPlot, makes the route table sortable, switches
- * the time window without a reload and refreshes everything every 5 s.
- *
- * Every string that comes from the metrics (route names, panel stats) reaches
- * the DOM through textContent / createElement only, never innerHTML.
- *
- * Panel templates may mark figures for live updates with
- * data-panel-stat="key" (or "key.sub"): their text is replaced by that stat.
+ * The server renders every figure (render.py and the _*.html fragments, escaped
+ * by the template engine) for the first load and for each refresh; this script
+ * only swaps the fragments ([data-fragment]) in, keeps the route table sorted by
+ * the raw values its rows carry (data-count, data-p95 ...), draws the charts
+ * with uPlot, switches the time window without a reload and refreshes every 5 s.
+ * Nothing here formats a figure.
  */
 (function () {
   "use strict";
@@ -20,7 +17,7 @@
     return;
   }
 
-  var feedUrl = root.getAttribute("data-url");
+  var feedUrl = root.getAttribute("data-fragments-url") || "fragments.json";
   var refreshMs = parseInt(root.getAttribute("data-refresh-ms"), 10) || 5000;
   var state = {
     data: JSON.parse(dataNode.textContent),
@@ -35,148 +32,24 @@
   var charts = {};
   var DASH = "\u2013";
 
-  // -- formatting (mirrors admin.py) ---------------------------------------
-
   function isNum(value) {
     return typeof value === "number" && isFinite(value);
   }
 
-  function ms(seconds) {
-    return isNum(seconds) ? (seconds * 1000).toFixed(1) + " ms" : DASH;
-  }
-
-  function percent(fraction, digits) {
-    return isNum(fraction) ? (fraction * 100).toFixed(digits) + " %" : DASH;
-  }
-
-  function fixed(value, digits, unit) {
-    return isNum(value) ? value.toFixed(digits) + unit : DASH;
-  }
-
-  function rate(value) {
-    if (value >= 100) {
-      return value.toFixed(0);
-    }
-    if (value >= 1 || value === 0) {
-      return value.toFixed(2);
-    }
-    return String(Number(value.toPrecision(2)));
-  }
-
-  function duration(seconds) {
-    if (!isNum(seconds)) {
-      return DASH;
-    }
-    var s = Math.floor(seconds);
-    var days = Math.floor(s / 86400);
-    var hours = Math.floor((s % 86400) / 3600);
-    var minutes = Math.floor((s % 3600) / 60);
-    var secs = s % 60;
-    if (days) {
-      return days + "d " + hours + "h";
-    }
-    if (hours) {
-      return hours + "h " + minutes + "m";
-    }
-    if (minutes) {
-      return minutes + "m " + secs + "s";
-    }
-    return secs + "s";
-  }
-
-  function statText(value) {
-    if (value === null || value === undefined) {
-      return DASH;
-    }
-    if (typeof value === "boolean") {
-      return value ? "yes" : "no";
-    }
-    if (typeof value === "number") {
-      if (!isFinite(value) || Number.isInteger(value)) {
-        return String(value);
-      }
-      return String(Number(value.toPrecision(4)));
-    }
-    if (typeof value === "object") {
-      return JSON.stringify(value);
-    }
-    return String(value);
-  }
-
   function clock(epoch) {
-    if (!isNum(epoch)) {
-      return DASH;
-    }
-    return new Date(epoch * 1000).toLocaleTimeString();
+    return isNum(epoch) ? new Date(epoch * 1000).toLocaleTimeString() : DASH;
   }
 
-  // -- DOM helpers ----------------------------------------------------------
+  // -- fragments ------------------------------------------------------------
 
-  function el(tag, text, className) {
-    var node = document.createElement(tag);
-    if (text !== undefined && text !== null) {
-      node.textContent = text;
-    }
-    if (className) {
-      node.className = className;
-    }
-    return node;
-  }
-
-  function setText(id, text) {
-    var node = document.getElementById(id);
-    if (node) {
-      node.textContent = text;
-    }
-  }
-
-  function emptyRow(colspan, text) {
-    var tr = el("tr", null, "ps-empty");
-    var td = el("td", text);
-    td.colSpan = colspan;
-    tr.appendChild(td);
-    return tr;
-  }
-
-  function fillBody(table, rows, colspan, emptyText) {
-    var tbody = table.tBodies[0];
-    var fragment = document.createDocumentFragment();
-    if (!rows.length) {
-      fragment.appendChild(emptyRow(colspan, emptyText));
-    }
-    rows.forEach(function (row) {
-      fragment.appendChild(row);
-    });
-    tbody.replaceChildren(fragment);
-  }
-
-  // -- overview ---------------------------------------------------------------
-
-  function renderCards(data) {
-    var latency = data.latency || {};
-    var avg = latency.avg !== undefined ? latency.avg : data.avg_response_time;
-    var texts = {
-      requests_processed: statText(data.requests_processed),
-      throughput: isNum(data.throughput) ? rate(data.throughput) + " req/s" : DASH,
-      error_rate: percent(data.error_rate, 2),
-      avg: ms(avg),
-      p50: ms(latency.p50),
-      p95: ms(latency.p95),
-      p99: ms(latency.p99),
-      memory_usage: fixed(data.memory_usage, 1, " MB"),
-      cpu_usage: fixed(data.cpu_usage, 1, " %"),
-      uptime_seconds: duration(data.uptime_seconds),
-    };
-    root.querySelectorAll("[data-card]").forEach(function (node) {
-      var key = node.getAttribute("data-card");
-      if (Object.prototype.hasOwnProperty.call(texts, key)) {
-        node.textContent = texts[key];
+  function swapFragments(html) {
+    root.querySelectorAll("[data-fragment]").forEach(function (node) {
+      var name = node.getAttribute("data-fragment");
+      if (Object.prototype.hasOwnProperty.call(html, name)) {
+        // Server-rendered by Django templates (autoescaped): no user data unescaped.
+        node.innerHTML = html[name];
       }
     });
-    setText("ps-store", data.store || DASH);
-    setText("ps-processes", data.processes === null || data.processes === undefined ? DASH : String(data.processes));
-    setText("ps-updated", clock(data.generated_at));
-    showError(data.error);
   }
 
   function showError(message) {
@@ -188,68 +61,43 @@
     node.hidden = !message;
   }
 
-  // -- route table (sortable) -----------------------------------------------
+  // -- route table (sortable by the values its rows carry) --------------------
 
-  var ROUTE_COLUMNS = ["p50", "p95", "p99", "max"];
-
-  function routeRows(data) {
-    var routes = data.routes || {};
-    return Object.keys(routes).map(function (name) {
-      var stats = routes[name] || {};
-      return {
-        route: name,
-        count: stats.count || 0,
-        p50: stats.p50,
-        p95: stats.p95,
-        p99: stats.p99,
-        max: stats.max,
-        error_rate: stats.error_rate,
-      };
-    });
+  function rowValue(row, key) {
+    var raw = row.getAttribute("data-" + key);
+    if (key === "route") {
+      return raw || "";
+    }
+    var value = raw === null || raw === "" ? NaN : parseFloat(raw);
+    return isNum(value) ? value : null;
   }
 
-  function compareRows(key, dir) {
-    var sign = dir === "ascending" ? 1 : -1;
-    return function (a, b) {
-      var x = a[key];
-      var y = b[key];
-      var result;
-      if (key === "route") {
-        result = String(x).localeCompare(String(y));
-      } else {
-        // missing figures sort last, whichever the direction
-        var xm = !isNum(x);
-        var ym = !isNum(y);
-        if (xm || ym) {
-          return xm === ym ? a.route.localeCompare(b.route) : xm ? 1 : -1;
-        }
-        result = x - y;
-      }
-      return result * sign || a.route.localeCompare(b.route);
-    };
-  }
-
-  function renderRoutes(data) {
+  function sortRoutes() {
     var table = document.getElementById("ps-routes");
     if (!table) {
       return;
     }
-    var rows = routeRows(data).sort(compareRows(state.sortKey, state.sortDir));
-    var trs = rows.map(function (row) {
-      var tr = document.createElement("tr");
-      var name = el("th", row.route, "ps-route");
-      name.scope = "row";
-      tr.appendChild(name);
-      tr.appendChild(el("td", String(row.count), "ps-num"));
-      ROUTE_COLUMNS.forEach(function (key) {
-        tr.appendChild(el("td", ms(row[key]), "ps-num"));
-      });
-      tr.appendChild(el("td", percent(row.error_rate, 1), "ps-num"));
-      return tr;
+    var tbody = table.tBodies[0];
+    var rows = Array.prototype.slice.call(tbody.querySelectorAll("tr[data-route]"));
+    var key = state.sortKey;
+    var sign = state.sortDir === "ascending" ? 1 : -1;
+    rows.sort(function (a, b) {
+      var x = rowValue(a, key);
+      var y = rowValue(b, key);
+      var byName = rowValue(a, "route").localeCompare(rowValue(b, "route"));
+      if (key === "route") {
+        return byName * sign;
+      }
+      if (x === null || y === null) {
+        return x === y ? byName : x === null ? 1 : -1; // missing figures sort last
+      }
+      return (x - y) * sign || byName;
     });
-    fillBody(table, trs, 7, "No requests in this window yet.");
+    rows.forEach(function (row) {
+      tbody.appendChild(row);
+    });
     table.querySelectorAll("thead th[data-sort]").forEach(function (th) {
-      if (th.getAttribute("data-sort") === state.sortKey) {
+      if (th.getAttribute("data-sort") === key) {
         th.setAttribute("aria-sort", state.sortDir);
       } else {
         th.removeAttribute("aria-sort");
@@ -272,106 +120,9 @@
           state.sortKey = key;
           state.sortDir = key === "route" ? "ascending" : "descending";
         }
-        renderRoutes(state.data);
+        sortRoutes();
       });
     });
-  }
-
-  // -- slowest requests -----------------------------------------------------
-
-  function renderSlowest(data) {
-    var table = document.getElementById("ps-slowest");
-    if (!table) {
-      return;
-    }
-    var trs = (data.slowest || []).map(function (item) {
-      var tr = document.createElement("tr");
-      tr.appendChild(el("td", clock(item.at), "ps-when"));
-      tr.appendChild(el("td", statText(item.route), "ps-route"));
-      tr.appendChild(el("td", statText(item.method)));
-      tr.appendChild(el("td", statText(item.status), "ps-num"));
-      tr.appendChild(el("td", ms(item.duration), "ps-num"));
-      return tr;
-    });
-    fillBody(table, trs, 5, "No requests recorded in the last hour.");
-  }
-
-  // -- panels, custom metrics -------------------------------------------------
-
-  function lookup(stats, path) {
-    return path.split(".").reduce(function (value, part) {
-      return value !== null && typeof value === "object" ? value[part] : undefined;
-    }, stats);
-  }
-
-  function renderPanels(data) {
-    var container = document.getElementById("ps-panels");
-    if (!container) {
-      return;
-    }
-    (data.panels || []).forEach(function (panel) {
-      var section = null;
-      container.querySelectorAll("[data-panel-id]").forEach(function (node) {
-        if (node.getAttribute("data-panel-id") === panel.id) {
-          section = node;
-        }
-      });
-      if (!section) {
-        return; // a panel registered after the page loaded appears on reload
-      }
-      var stats = panel.stats || {};
-      if (section.hasAttribute("data-generic")) {
-        var table = section.querySelector("table");
-        if (!table) {
-          return;
-        }
-        var trs = Object.keys(stats).map(function (key) {
-          var tr = document.createElement("tr");
-          var th = el("th", key);
-          th.scope = "row";
-          tr.appendChild(th);
-          tr.appendChild(el("td", statText(stats[key])));
-          return tr;
-        });
-        fillBody(table, trs, 2, "No figures yet.");
-      } else {
-        section.querySelectorAll("[data-panel-stat]").forEach(function (node) {
-          node.textContent = statText(lookup(stats, node.getAttribute("data-panel-stat")));
-        });
-      }
-    });
-  }
-
-  function renderMetrics(data) {
-    var metricsTable = document.getElementById("ps-metrics");
-    if (metricsTable) {
-      var metrics = data.metrics || {};
-      var rows = Object.keys(metrics).sort().map(function (name) {
-        var stats = metrics[name] || {};
-        var tr = document.createElement("tr");
-        var th = el("th", name, "ps-route");
-        th.scope = "row";
-        tr.appendChild(th);
-        ["count", "mean", "median", "p95", "p99", "max"].forEach(function (key) {
-          tr.appendChild(el("td", statText(stats[key]), "ps-num"));
-        });
-        return tr;
-      });
-      fillBody(metricsTable, rows, 7, "No custom metrics.");
-    }
-    var countersTable = document.getElementById("ps-counters");
-    if (countersTable) {
-      var counters = data.counters || {};
-      var crows = Object.keys(counters).sort().map(function (name) {
-        var tr = document.createElement("tr");
-        var th = el("th", name, "ps-route");
-        th.scope = "row";
-        tr.appendChild(th);
-        tr.appendChild(el("td", statText(counters[name]), "ps-num"));
-        return tr;
-      });
-      fillBody(countersTable, crows, 2, "No counters.");
-    }
   }
 
   // -- charts -----------------------------------------------------------------
@@ -496,7 +247,10 @@
 
   function renderCharts(data) {
     var series = chartSeries(data);
-    setText("ps-chart-span", spanLabel(series.x));
+    var span = document.getElementById("ps-chart-span");
+    if (span) {
+      span.textContent = spanLabel(series.x);
+    }
     CHARTS.forEach(function (spec) {
       var chart = charts[spec.key];
       if (!chart) {
@@ -522,15 +276,15 @@
 
   // -- refresh ------------------------------------------------------------------
 
-  function render(data) {
-    state.data = data;
-    renderCards(data);
-    renderRoutes(data);
-    renderSlowest(data);
-    renderPanels(data);
-    renderMetrics(data);
-    renderCharts(data);
-    root.setAttribute("data-generated-at", String(data.generated_at || ""));
+  function render(body) {
+    state.data = body;
+    if (body.html) {
+      swapFragments(body.html);
+    }
+    sortRoutes();
+    renderCharts(body);
+    showError(body.error);
+    root.setAttribute("data-generated-at", String(body.generated_at || ""));
   }
 
   function feedFor(windowName) {
