@@ -119,6 +119,10 @@ else:
     CELERY_RESULT_BACKEND = "file://" + str(_results_dir)
     PERFSUITE = {"STORE": "local"}
 
+# The Prometheus URL (/metrics/) is closed by default: a bearer token opens it.
+if os.environ.get("PERFSUITE_PROMETHEUS_TOKEN"):
+    PERFSUITE["PROMETHEUS_TOKEN"] = os.environ["PERFSUITE_PROMETHEUS_TOKEN"]
+
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -46,13 +46,18 @@ class MinuteDeltas:
     counters: dict[SeriesId, float] = field(default_factory=dict)
     histograms: dict[SeriesId, HistData] = field(default_factory=dict)
 
-    def merge(self, other: MinuteDeltas) -> None:
+    def merge(self, other: MinuteDeltas, *, copy: bool = False) -> None:
+        """Add ``other`` into these deltas: the one merge routine of stores and readers.
+
+        ``copy=True`` when ``other`` stays in use (a store keeping its own totals):
+        its histograms are then copied, never shared.
+        """
         for sid, value in other.counters.items():
             self.counters[sid] = self.counters.get(sid, 0) + value
         for sid, hist in other.histograms.items():
             mine = self.histograms.get(sid)
             if mine is None:
-                self.histograms[sid] = hist
+                self.histograms[sid] = hist.copy() if copy else hist
             else:
                 mine.merge(hist)
 
@@ -75,15 +80,6 @@ class Batch:
     #: the process whose batch this is, when another process sends it for it
     #: (a dead process's journal: :mod:`perfsuite.core.spool`)
     writer: str | None = None
-
-    def merge(self, other: Batch) -> None:
-        for minute, deltas in other.minutes.items():
-            mine = self.minutes.get(minute)
-            if mine is None:
-                self.minutes[minute] = deltas
-            else:
-                mine.merge(deltas)
-        self.gauges.update(other.gauges)
 
     def size(self) -> int:
         return sum(len(d) for d in self.minutes.values()) + len(self.gauges)

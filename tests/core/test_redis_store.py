@@ -196,3 +196,31 @@ def test_outage_beyond_the_buffer_bound_counts_what_it_drops(
         snap = registry.snapshot("all")
         assert snap.counter_total("wide") == 5
         assert snap.counter_total(DROPPED_METRIC) == 15
+
+
+def test_concurrent_snapshots_each_read_their_own_series(redis_url: str) -> None:
+    """Feed requests read at once: each snapshot parses with the series it read."""
+    import threading
+
+    registry = make_registry(redis_url)
+    for n in range(40):
+        registry.counter(f"concurrent_{n}", "", ("route",)).labels("a").inc(n + 1)
+    registry.histogram("concurrent_latency").observe(0.01)
+    assert registry.flush()
+    store = registry.store
+    expected = sum(range(1, 41))
+    failures: list[str] = []
+
+    def read(window: str) -> None:
+        for _ in range(25):
+            snap = store.snapshot(window, points=window == "1h")
+            total = sum(snap.counter_total(f"concurrent_{n}") for n in range(40))
+            if total != expected or snap.histogram("concurrent_latency").count != 1:
+                failures.append(f"{window}: {total}")
+
+    threads = [threading.Thread(target=read, args=(w,)) for w in ("5m", "1h", "all") * 3]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []

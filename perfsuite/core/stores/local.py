@@ -17,17 +17,6 @@ KEEP_MINUTES = 60
 KEEP_HOURS = 25
 
 
-def _add_into(target: MinuteDeltas, source: MinuteDeltas) -> None:
-    for key, value in source.counters.items():
-        target.counters[key] = target.counters.get(key, 0) + value
-    for key, hist in source.histograms.items():
-        mine = target.histograms.get(key)
-        if mine is None:
-            target.histograms[key] = hist.copy()
-        else:
-            mine.merge(hist)
-
-
 class LocalStore(Store):
     def __init__(self, mapping: Mapping) -> None:
         super().__init__(mapping)
@@ -46,9 +35,9 @@ class LocalStore(Store):
     def write(self, batch: Batch) -> None:
         with self._lock:
             for minute, deltas in batch.minutes.items():
-                _add_into(self._totals, deltas)
-                _add_into(self._minutes.setdefault(minute, MinuteDeltas()), deltas)
-                _add_into(self._hours.setdefault(minute // 60, MinuteDeltas()), deltas)
+                self._totals.merge(deltas, copy=True)
+                self._minutes.setdefault(minute, MinuteDeltas()).merge(deltas, copy=True)
+                self._hours.setdefault(minute // 60, MinuteDeltas()).merge(deltas, copy=True)
             self._gauges.update(batch.gauges)
             now_minute = minute_now()
             for minute in [m for m in self._minutes if m <= now_minute - KEEP_MINUTES]:
@@ -71,7 +60,7 @@ class LocalStore(Store):
                 parts = [d for h, d in self._hours.items() if h >= first_hour]
             merged = MinuteDeltas()
             for part in parts:
-                _add_into(merged, part)
+                merged.merge(part, copy=True)
             snap.counters = merged.counters
             snap.histograms = merged.histograms
             snap.gauges = {

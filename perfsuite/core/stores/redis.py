@@ -166,19 +166,23 @@ class RedisStore(Store):
         self._script(keys=[self.prefix], args=[self._payload(batch)], client=client)
 
     # -- reading -------------------------------------------------------
-    def _parse(self, raw: dict[bytes, bytes], into: MinuteDeltas) -> None:
-        counters = into.counters
+    @staticmethod
+    def _parse(raw: dict[bytes, bytes], series: dict[str, SeriesId]) -> MinuteDeltas:
+        """One bucket hash as deltas (``series``: sid -> SeriesId, read in the same
+        round trip; passed in, never kept on the store: readers may run at once)."""
+        deltas = MinuteDeltas()
         hists: dict[str, HistData] = {}
-        counter_vals: dict[str, float] = {}
         for field_b, value_b in raw.items():
-            field = field_b.decode()
-            sid, _, part = field.partition("|")
+            sid, _, part = field_b.decode().partition("|")
+            key = series.get(sid)
+            if key is None:
+                continue
             if part == "c":
-                counter_vals[sid] = counter_vals.get(sid, 0) + float(value_b)
+                deltas.counters[key] = deltas.counters.get(key, 0) + float(value_b)
                 continue
             hist = hists.get(sid)
             if hist is None:
-                hist = hists[sid] = HistData()
+                hist = hists[sid] = deltas.histograms[key] = HistData()
             if part == "n":
                 hist.count += int(value_b)
             elif part == "s":
@@ -189,19 +193,7 @@ class RedisStore(Store):
                 hist.max = max(hist.max, float(value_b))
             else:
                 hist.add_bucket_field(part, int(value_b))
-        for sid, value in counter_vals.items():
-            key = self._series.get(sid)
-            if key is not None:
-                counters[key] = counters.get(key, 0) + value
-        for sid, hist in hists.items():
-            key = self._series.get(sid)
-            if key is None:
-                continue
-            mine = into.histograms.get(key)
-            if mine is None:
-                into.histograms[key] = hist
-            else:
-                mine.merge(hist)
+        return deltas
 
     def snapshot(self, window: str = "all", *, points: bool = False) -> Snapshot:
         seconds = window_seconds(window)
@@ -235,18 +227,17 @@ class RedisStore(Store):
         for _start, key in point_units:
             pipe.hgetall(key)
         results = pipe.execute()
-        self._series = {k.decode(): SeriesId.decode(v) for k, v in results[0].items()}
+        series = {k.decode(): SeriesId.decode(v) for k, v in results[0].items()}
         snap = Snapshot(window=window, mapping=self.mapping, generated_at=now)
         merged = MinuteDeltas()
         offset = 3
         for raw in results[offset : offset + len(window_keys)]:
-            self._parse(raw, merged)
+            merged.merge(self._parse(raw, series))
         snap.counters = merged.counters
         snap.histograms = merged.histograms
         offset += len(window_keys)
         for (start, _key), raw in zip(point_units, results[offset:], strict=True):
-            deltas = MinuteDeltas()
-            self._parse(raw, deltas)
+            deltas = self._parse(raw, series)
             snap.points.append(
                 Point(start=start, counters=deltas.counters, histograms=deltas.histograms)
             )
@@ -258,9 +249,9 @@ class RedisStore(Store):
             if now - ts > self.gauge_stale_after:
                 stale.append(field_b)
                 continue
-            series = self._series.get(sid)
-            if series is not None:
-                snap.gauges.setdefault(series, {})[process] = float(value)
+            key = series.get(sid)
+            if key is not None:
+                snap.gauges.setdefault(key, {})[process] = float(value)
                 processes.add(process)
         if stale:
             self.client.hdel(f"{p}:g", *stale)
