@@ -48,7 +48,7 @@ class PerformanceMiddleware:
             except BaseException:
                 self._finish(request, None, start)
                 raise
-            self._finish(request, response, start, _details(request, _user_of(request)))
+            self._finish(request, response, start, _SYNC_USER)
             return response
         finally:
             timing.end(token)
@@ -69,11 +69,11 @@ class PerformanceMiddleware:
             except BaseException:
                 self._finish(request, None, start)
                 raise
-            details = _details(request, None)
-            if details is None:  # "staff": resolve the user with the async API
-                auser = getattr(request, "auser", None)
-                details = _details(request, await auser() if auser is not None else False)
-            self._finish(request, response, start, bool(details))
+            user = None
+            if perf_settings.as_dict()["SERVER_TIMING_DETAILS"] == "staff":
+                auser = getattr(request, "auser", None)  # never a sync DB read here
+                user = await auser() if auser is not None else None
+            self._finish(request, response, start, user)
             return response
         finally:
             timing.end(token)
@@ -83,38 +83,36 @@ class PerformanceMiddleware:
         request: HttpRequest,
         response: HttpResponseBase | None,
         start: float,
-        details: bool | None = False,
+        user: Any = None,
     ) -> None:
         elapsed = _perf_counter() - start
         recorder.request_finished()
         try:
             recorder.record_request(request, response, elapsed)
             if response is not None:
-                add_headers(response, elapsed, bool(details))
+                add_headers(response, elapsed, request, user)
         except Exception:  # monitoring must never break the response
             logger.warning("perf_monitor bookkeeping failed", exc_info=True)
 
 
-def _user_of(request: HttpRequest) -> Any:
-    return getattr(request, "user", False)
+#: ``user`` of a sync request: read ``request.user`` (lazily) only when needed
+_SYNC_USER = object()
 
 
-def _details(request: HttpRequest, user: Any) -> bool | None:
+def _details(mode: Any, request: HttpRequest, user: Any) -> bool:
     """May this response carry the detail entries of Server-Timing?
 
     ``SERVER_TIMING_DETAILS``: ``"none"`` (default: ``total`` only, nothing about
-    the back end for any visitor), ``"all"``, ``"staff"``, or a list of origins
-    matched against the request's ``Origin``. None: "staff" with the user not
-    resolved yet (``user=None``; pass ``False`` for no user).
+    the back end for any visitor), ``"all"``, ``"staff"`` (``user``: resolved with
+    the async API under ASGI), or a list of origins matched against ``Origin``.
     """
-    mode = perf_settings.SERVER_TIMING_DETAILS
     if mode == "none":
         return False
     if mode == "all":
         return True
     if mode == "staff":
-        if user is None:
-            return None
+        if user is _SYNC_USER:
+            user = getattr(request, "user", None)
         return bool(user and getattr(user, "is_active", False) and getattr(user, "is_staff", False))
     return request.META.get("HTTP_ORIGIN") in mode
 
@@ -154,7 +152,9 @@ def server_timing_value(elapsed: float, details: bool = True, max_entries: int =
     return ", ".join(parts)
 
 
-def add_headers(response: HttpResponseBase, elapsed: float, details: bool = False) -> None:
+def add_headers(
+    response: HttpResponseBase, elapsed: float, request: HttpRequest | None = None, user: Any = None
+) -> None:
     settings = perf_settings.as_dict()
     headers = response.headers
     # Our values are ASCII by construction (numbers, tokens, escaped quoted-strings):
@@ -167,6 +167,8 @@ def add_headers(response: HttpResponseBase, elapsed: float, details: bool = Fals
         else:  # pragma: no cover - a Django without ResponseHeaders._store
             headers["X-Response-Time"] = value
     if settings["SERVER_TIMING"]:
+        mode = settings["SERVER_TIMING_DETAILS"]
+        details = mode != "none" and request is not None and _details(mode, request, user)
         ours = server_timing_value(elapsed, details, settings["SERVER_TIMING_MAX_ENTRIES"])
         existing = headers.get("Server-Timing")
         value = f"{existing}, {ours}" if existing else ours
