@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-django6 test-fast lint format bench nox clean
+.PHONY: help install demo test test-django6 test-fast lint typecheck format bench nox clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## .*$$' $(MAKEFILE_LIST) | \
@@ -33,9 +33,13 @@ demo: $(STAMP) ## Set up and run the demo site on http://127.0.0.1:8000 with a C
 test: $(STAMP) ## Run the whole test suite (real PostgreSQL/Redis when installed)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff check and ruff format --check
+lint: $(STAMP) ## ruff check, ruff format --check and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory typecheck
+
+typecheck: $(STAMP) ## mypy with django-stubs (configured in pyproject.toml)
+	$(VENV)/bin/mypy
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -69,7 +69,7 @@ def database_from_env(base_dir: Path) -> dict[str, Any]:
                 "timeout": 10,
             },
         )
-        return config
+        return dict(config)
     if parts.scheme == "sqlite":
         name = url[len("sqlite://") :]
         if name.startswith("/"):  # sqlite:///relative.db, sqlite:////abs/path.db

@@ -8,6 +8,7 @@ points at the server that ``tests/conftest.py`` starts on a free port; the
 import atexit
 import shutil
 import tempfile
+from pathlib import Path
 
 from project.settings import *  # noqa: F403
 from project.settings import INSTALLED_APPS
@@ -35,7 +36,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 PERFSUITE = {"STORE": "local"}
 # Never the checkout's own staticfiles/ (which `make demo` fills): tests that need
 # collected files collect into roots of their own.
-STATIC_ROOT = tempfile.mkdtemp(prefix="perfsuite-test-static-")
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="perfsuite-test-static-"))
 atexit.register(shutil.rmtree, STATIC_ROOT, ignore_errors=True)
 
 # The test run has DEBUG off and runs no collectstatic (static_opt's tests collect

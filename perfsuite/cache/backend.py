@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.locmem import LocMemCache
@@ -32,43 +32,47 @@ from django.core.cache.backends.locmem import LocMemCache
 from perfsuite.core.breaker import Breaker
 from perfsuite.core.conf import perf_settings
 
-T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class BackendUnavailable(Exception):
     """The backend failed recently; it is skipped until the breaker lets a probe through."""
 
 
-def guarded(method: Callable[..., T]) -> Callable[..., T]:
+def guarded(method: F) -> F:
+    """Run a sync backend call through the breaker."""
+
     @functools.wraps(method)
-    def wrapper(self: CacheBackend, *args: Any) -> T:
+    def wrapper(self: CacheBackend, *args: Any, **kwargs: Any) -> Any:
         if not self.breaker.allow():
             raise BackendUnavailable(self.alias)
         try:
-            result = method(self, *args)
+            result = method(self, *args, **kwargs)
         except Exception:
             self.breaker.failure()
             raise
         self.breaker.success()
         return result
 
-    return wrapper
+    return cast(F, wrapper)
 
 
-def aguarded(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+def aguarded(method: F) -> F:
+    """Run an async backend call through the breaker."""
+
     @functools.wraps(method)
-    async def wrapper(self: CacheBackend, *args: Any) -> T:
+    async def wrapper(self: CacheBackend, *args: Any, **kwargs: Any) -> Any:
         if not self.breaker.allow():
             raise BackendUnavailable(self.alias)
         try:
-            result = await method(self, *args)
+            result = await method(self, *args, **kwargs)
         except Exception:
             self.breaker.failure()
             raise
         self.breaker.success()
         return result
 
-    return wrapper
+    return cast(F, wrapper)
 
 
 def new_version() -> int:
@@ -77,7 +81,7 @@ def new_version() -> int:
 
 
 class CacheBackend:
-    """What both backends share: the alias, its cache and its breaker."""
+    """What both backends share: the alias, its cache, its breaker and the calls."""
 
     def __init__(self, alias: str) -> None:
         self.alias = alias
@@ -87,6 +91,39 @@ class CacheBackend:
             base=float(perf_settings.CACHE_BREAKER_BASE),
             cap=float(perf_settings.CACHE_BREAKER_MAX),
         )
+
+    def get_many(self, keys: list[str]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def set(self, key: str, value: Any, timeout: float | None) -> None:
+        raise NotImplementedError
+
+    def add(self, key: str, value: Any, timeout: float | None) -> bool:
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None:
+        raise NotImplementedError
+
+    def versions(self, keys: list[str], ttl: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def bump(self, keys: list[str]) -> None:
+        raise NotImplementedError
+
+    async def aget_many(self, keys: list[str]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def aset(self, key: str, value: Any, timeout: float | None) -> None:
+        raise NotImplementedError
+
+    async def aadd(self, key: str, value: Any, timeout: float | None) -> bool:
+        raise NotImplementedError
+
+    async def adelete(self, key: str) -> None:
+        raise NotImplementedError
+
+    async def aversions(self, keys: list[str], ttl: int) -> dict[str, Any]:
+        raise NotImplementedError
 
 
 class DjangoCacheBackend(CacheBackend):

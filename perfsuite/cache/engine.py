@@ -68,10 +68,9 @@ class ResponseCache:
         conf = perf_settings.as_dict()
         reason = steps.skip_reason(request, conf, self.alias)
         who = identity.identity(request) if reason is None else None
-        if reason is None and who is None:
-            reason = "needs-user"
-        if reason is not None:
-            return steps.bypass(request, steps.rendered(get_response(request)), reason)
+        if who is None:
+            response = steps.rendered(get_response(request))
+            return steps.bypass(request, response, reason or "needs-user")
         refresh = steps.refresh_requested(request, conf, lambda: getattr(request, "user", None))
         plan = steps.plan(self, request, who, conf, refresh)
         backend = plan.backend
@@ -158,10 +157,9 @@ class ResponseCache:
         conf = perf_settings.as_dict()
         reason = steps.skip_reason(request, conf, self.alias)
         who = await identity.aidentity(request) if reason is None else None
-        if reason is None and who is None:
-            reason = "needs-user"
-        if reason is not None:
-            return steps.bypass(request, steps.rendered(await get_response(request)), reason)
+        if who is None:
+            response = steps.rendered(await get_response(request))
+            return steps.bypass(request, response, reason or "needs-user")
         user = None
         if policy.request_no_cache(request) and hasattr(request, "auser"):
             user = await request.auser()

@@ -43,10 +43,10 @@ async def aidentity(request: HttpRequest) -> str | None:
 
 def _lazy_and_cookieless(request: HttpRequest) -> bool:
     """AuthenticationMiddleware's lazy user with no session cookie: anonymous, no read."""
-    user = request.user
+    user: Any = request.user
     return (
         isinstance(user, SimpleLazyObject)
-        and user._wrapped is empty
+        and getattr(user, "_wrapped", None) is empty
         and not _maybe_session(request)
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import operator
 from collections.abc import Iterable, Sequence
 from urllib.parse import parse_qsl, urlencode
 
@@ -40,11 +41,7 @@ def normalized_query(query: str, tracking: Sequence[str]) -> str:
         return ""
     pairs = parse_qsl(query, keep_blank_values=True)
     kept = [(k, v) for k, v in pairs if not _tracking(k, tracking)]
-    return urlencode(sorted(kept, key=_name))
-
-
-def _name(pair: tuple[str, str]) -> str:
-    return pair[0]
+    return urlencode(sorted(kept, key=operator.itemgetter(0)))
 
 
 def _q(params: str) -> float:

@@ -110,7 +110,8 @@ def entry(
         vary=prepared.vary,
         stale=prepared.stale,
     )
-    return new.with_variant(prepared.variant_key, prepared.variant, found and found.entry)
+    old = found.entry if found is not None else None
+    return new.with_variant(prepared.variant_key, prepared.variant, old)
 
 
 def stored(plan: Plan, prepared: Prepared) -> int:

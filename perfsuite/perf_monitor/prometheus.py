@@ -89,5 +89,5 @@ def exposition() -> tuple[bytes, str]:
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(SnapshotCollector(metrics.registry.snapshot("all")))  # type: ignore[arg-type]
+    registry.register(SnapshotCollector(metrics.registry.snapshot("all")))
     return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -31,7 +31,7 @@ _FAST_HEADERS = isinstance(getattr(ResponseHeaders({}), "_store", None), dict)
 
 def _set_headers(response: HttpResponseBase, store: Store) -> HttpResponseBase:
     if _FAST_HEADERS:
-        response.headers._store = store.copy()  # type: ignore[attr-defined]
+        response.headers._store = store.copy()
     else:  # pragma: no cover - a future Django without the store
         response.headers = ResponseHeaders(dict(store.values()))
     return response

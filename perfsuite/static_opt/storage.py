@@ -66,11 +66,9 @@ class CompressedManifestStaticFilesStorage(ManifestStaticFilesStorage):
             )
         return name
 
-    def post_process(
-        self, paths: dict[str, Any], dry_run: bool = False, **options: Any
-    ) -> Iterator[tuple[str, str | None, Any]]:
-        yield from super().post_process(paths, dry_run=dry_run, **options)
-        if dry_run:
+    def post_process(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        yield from super().post_process(*args, **kwargs)
+        if kwargs.get("dry_run"):
             return
         yield from self.compress_all()
 
@@ -78,7 +76,7 @@ class CompressedManifestStaticFilesStorage(ManifestStaticFilesStorage):
         """Compress every file the manifest lists and write the index file."""
         opts = serve_options()
         builder = Builder(
-            self.location,
+            str(self.location),
             encodings=opts.encodings,
             min_size=opts.min_size,
             max_ratio=opts.max_ratio,
@@ -86,7 +84,7 @@ class CompressedManifestStaticFilesStorage(ManifestStaticFilesStorage):
         )
         names = {self.clean_name(k): v for k, v in self.hashed_files.items()}
         records, report = builder.run(manifest_names(names))
-        write_index_file(self.location, records, self.manifest_name)
+        write_index_file(str(self.location), records, self.manifest_name)
         self.last_report = report
         for name, variant in sorted(report.written):
             yield name, variant, True

@@ -76,10 +76,10 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user_id = int(request.user.pk or 0)  # login_required: a signed-in user
     context = {
-        "profile": Profile.objects.filter(user_id=user.pk).first(),
-        "post_count": Post.objects.filter(author_id=user.pk).count(),
+        "profile": Profile.objects.filter(user_id=user_id).first(),
+        "post_count": Post.objects.filter(author_id=user_id).count(),
     }
     return render(request, "shop/profile.html", context)
 

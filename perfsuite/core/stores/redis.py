@@ -249,9 +249,9 @@ class RedisStore(Store):
             if now - ts > self.gauge_stale_after:
                 stale.append(field_b)
                 continue
-            key = series.get(sid)
-            if key is not None:
-                snap.gauges.setdefault(key, {})[process] = float(value)
+            gauge = series.get(sid)
+            if gauge is not None:
+                snap.gauges.setdefault(gauge, {})[process] = float(value)
                 processes.add(process)
         if stale:
             self.client.hdel(f"{p}:g", *stale)

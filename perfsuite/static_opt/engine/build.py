@@ -114,8 +114,8 @@ class Builder:
             # Phase 2: compress each distinct content once, largest first.
             ordered = sorted(groups.values(), key=lambda g: g[0].job.size, reverse=True)
             futures = [pool.submit(self._compress_group, group) for group in ordered]
-            for future in as_completed(futures):
-                for name, record, written, reused, sizes in future.result():
+            for compressed in as_completed(futures):
+                for name, record, written, reused, sizes in compressed.result():
                     records[name] = record
                     report.written.extend((name, variant) for variant in written)
                     report.reused += reused

@@ -18,7 +18,7 @@ from collections.abc import Callable
 try:
     import brotli
 except ImportError:  # pragma: no cover - exercised by check W604
-    brotli = None  # type: ignore[assignment]
+    brotli = None
 try:
     import zstandard
 except ImportError:  # pragma: no cover

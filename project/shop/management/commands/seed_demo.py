@@ -230,12 +230,12 @@ class Command(BaseCommand):
     def _seed_users(self, wanted: int) -> Tally:
         user_model = get_user_model()
         tally = Tally()
-        password: str | None = None  # hashed once, only if a user is created
+        password = ""  # hashed once, only if a user is created
         with self._progress(wanted, "users") as bar:
             for chunk in _chunks(range(1, wanted + 1), self.batch_size):
                 names = [username(n) for n in chunk]
                 missing = set(self._missing(user_model, user_model.USERNAME_FIELD, names))
-                if missing and password is None:
+                if missing and not password:
                     password = make_password(DEMO_PASSWORD)
                 new = [
                     user_model(
