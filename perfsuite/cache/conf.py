@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from perfsuite.core.conf import (
-    Option,
+from perfsuite.core.conf import Option, register_defaults
+from perfsuite.core.validators import (
+    boolean,
+    choice,
     non_empty_str,
     non_negative_number,
     positive_int,
     positive_number,
-    register_defaults,
+    str_list,
 )
-
-
-def _bool(value: Any) -> str | None:
-    return None if isinstance(value, bool) else "must be True or False"
-
-
-def _str_list(value: Any) -> str | None:
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        return "must be a list of strings"
-    return None
 
 
 def _status_ttls(value: Any) -> str | None:
@@ -33,10 +25,6 @@ def _status_ttls(value: Any) -> str | None:
         if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 0):
             return f"maps {status} to {ttl!r}; use None or a number of seconds >= 0"
     return None
-
-
-def _trust(value: Any) -> str | None:
-    return None if value in ("staff", "all", "none") else "must be 'staff', 'all' or 'none'"
 
 
 register_defaults(
@@ -51,16 +39,18 @@ register_defaults(
         ),
         "CACHE_TRACKING_PARAMS": Option(
             ("utm_*", "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "_ga", "_gl"),
-            _str_list,
+            str_list,
             "Query parameters dropped from the key (trailing * matches a prefix).",
         ),
         "CACHE_KEY_PREFIX": Option("perfsuite:rc", non_empty_str, "Namespace of every key."),
-        "CACHE_EXCLUDE_PATHS": Option(("/admin/",), _str_list, "Path prefixes never cached."),
+        "CACHE_EXCLUDE_PATHS": Option(("/admin/",), str_list, "Path prefixes never cached."),
         "CACHE_TRUST_NO_CACHE": Option(
-            "staff", _trust, "Who may force a refresh with Cache-Control: no-cache."
+            "staff",
+            choice("staff", "all", "none"),
+            "Who may force a refresh with Cache-Control: no-cache.",
         ),
         "CACHE_ALLOW_AUTHORIZATION": Option(
-            False, _bool, "Cache requests that carry an Authorization header."
+            False, boolean, "Cache requests that carry an Authorization header."
         ),
         "CACHE_STALE_WHILE_REVALIDATE": Option(
             30,
@@ -104,7 +94,7 @@ register_defaults(
                 "_uetsid",
                 "_uetvid",
             ),
-            _str_list,
+            str_list,
             "Cookies a page never depends on (trailing * matches a prefix): they do not "
             "split entries of pages that say Vary: Cookie.",
         ),

@@ -10,10 +10,11 @@ invalidation bumps a version and never has to find the entries.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.http import HttpResponse, HttpResponseBase
+from django.http import HttpResponse
+
+from perfsuite.core.headers import set_headers
 
 #: variants kept per entry (the oldest is dropped first)
 MAX_VARIANTS = 8
@@ -100,13 +101,3 @@ def response_from(variant: Variant, now: float) -> HttpResponse:
     set_headers(response, variant.headers)
     set_headers(response, (("Age", str(max(0, int(now - variant.created)))),))
     return response
-
-
-def set_headers(response: HttpResponseBase, pairs: Iterable[tuple[str, str]]) -> None:
-    """Write headers known to be valid ASCII straight into the response's header store."""
-    store = getattr(response.headers, "_store", None)
-    if isinstance(store, dict):
-        store.update({key.lower(): (key, value) for key, value in pairs})
-    else:  # pragma: no cover - a Django without ResponseHeaders._store
-        for key, value in pairs:
-            response.headers[key] = value

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 from django.http import HttpRequest, HttpResponse
 
 from perfsuite.core import timing
+from perfsuite.core.headers import set_headers
 
 from . import keyparts, keys, policy
 from .backend import BackendUnavailable, CacheBackend, backend_for
-from .entries import Found, match, response_from, set_headers
+from .entries import Found, match, response_from
 from .keys import PageKey, generation_key, tag_key
 from .metrics import BYTES_SERVED, ERRORS, REQUESTS, SKIPPED
 from .settings_memo import setting

@@ -16,7 +16,6 @@ warning is logged once, so a bad setting never crashes a request.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,9 +24,16 @@ from typing import Any
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-logger = logging.getLogger("perfsuite")
+from .validators import (
+    Validator,
+    boolean,
+    non_empty_str,
+    optional_str,
+    positive_int,
+    positive_number,
+)
 
-Validator = Callable[[Any], str | None]
+logger = logging.getLogger("perfsuite")
 
 
 @dataclass(frozen=True)
@@ -35,53 +41,6 @@ class Option:
     default: Any
     validate: Validator | None = None
     doc: str = ""
-
-
-def _finite(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
-
-
-def positive_number(value: Any) -> str | None:
-    if not _finite(value) or value <= 0:
-        return "must be a positive, finite number"
-    return None
-
-
-def positive_int(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        return "must be a positive integer"
-    return None
-
-
-def non_negative_number(value: Any) -> str | None:
-    if not _finite(value) or value < 0:
-        return "must be a finite number >= 0"
-    return None
-
-
-def one_of(*choices: Any) -> Validator:
-    def check(value: Any) -> str | None:
-        if value not in choices:
-            return "must be one of " + ", ".join(repr(c) for c in choices)
-        return None
-
-    return check
-
-
-def optional_str(value: Any) -> str | None:
-    if value is not None and not isinstance(value, str):
-        return "must be a string or None"
-    return None
-
-
-def non_empty_str(value: Any) -> str | None:
-    if not isinstance(value, str) or not value:
-        return "must be a non-empty string"
-    return None
-
-
-def _bool(value: Any) -> str | None:
-    return None if isinstance(value, bool) else "must be True or False"
 
 
 def _redis_url(value: Any) -> str | None:
@@ -117,7 +76,7 @@ _OPTIONS: dict[str, Option] = {
     "GAUGE_STALE_AFTER": Option(120, positive_number, "Seconds before a process's gauge expires."),
     "SPOOL": Option(
         True,
-        _bool,
+        boolean,
         "With the Redis store, journal unflushed observations in a memory-mapped file "
         "so a SIGKILLed worker's last second is recovered by the others.",
     ),

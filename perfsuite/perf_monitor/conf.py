@@ -5,17 +5,14 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from perfsuite.core.conf import (
-    Option,
+from perfsuite.core.conf import Option, register_defaults
+from perfsuite.core.validators import (
+    boolean,
+    numbers_in,
     optional_str,
     positive_int,
     positive_number,
-    register_defaults,
 )
-
-
-def _bool(value: Any) -> str | None:
-    return None if isinstance(value, bool) else "must be True or False"
 
 
 def _networks(value: Any) -> str | None:
@@ -40,15 +37,6 @@ def _origins(value: Any) -> str | None:
     return None
 
 
-def _bounds(value: Any) -> str | None:
-    if not isinstance(value, list | tuple) or not value:
-        return "must be a non-empty list of positive numbers (seconds)"
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, int | float) or not 0 < item < 1e6:
-            return f"has {item!r}; each bound must be a positive number of seconds"
-    return None
-
-
 def _details(value: Any) -> str | None:
     if value in ("none", "staff", "all"):
         return None
@@ -61,7 +49,7 @@ def _details(value: Any) -> str | None:
 
 register_defaults(
     {
-        "SERVER_TIMING": Option(True, _bool, "Add the Server-Timing header."),
+        "SERVER_TIMING": Option(True, boolean, "Add the Server-Timing header."),
         "SERVER_TIMING_DETAILS": Option(
             "none",
             _details,
@@ -71,18 +59,18 @@ register_defaults(
         "SERVER_TIMING_MAX_ENTRIES": Option(
             20, positive_int, "At most this many detail entries (the rest are summed as 'other')."
         ),
-        "RESPONSE_TIME_HEADER": Option(True, _bool, "Add X-Response-Time (seconds)."),
+        "RESPONSE_TIME_HEADER": Option(True, boolean, "Add X-Response-Time (seconds)."),
         "TIMING_ALLOW_ORIGIN": Option(None, _origins, "Timing-Allow-Origin value (opt-in)."),
         "RESOURCE_SAMPLE_INTERVAL": Option(5.0, positive_number, "Seconds between psutil samples."),
         "SLOW_REQUESTS_KEPT": Option(20, positive_int, "Slowest recent requests kept per process."),
         "PROMETHEUS_TOKEN": Option(None, optional_str, "Bearer token for the Prometheus URL."),
         "PROMETHEUS_COUNT_SCRAPES": Option(
-            False, _bool, "Count Prometheus scrapes as requests of the site."
+            False, boolean, "Count Prometheus scrapes as requests of the site."
         ),
         "PROMETHEUS_ALLOWED_IPS": Option((), _networks, "Client IPs/networks for Prometheus."),
         "PROMETHEUS_BUCKETS": Option(
             (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
-            _bounds,
+            numbers_in(0, 1e6),
             "le bounds (seconds) of exported histograms, each moved up to a sketch bucket edge.",
         ),
     }

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponseBase
 
 from perfsuite.core import timing
 from perfsuite.core.conf import perf_settings
+from perfsuite.core.headers import set_headers
 
 from . import recorder
 
@@ -159,23 +160,14 @@ def add_headers(
     headers = response.headers
     # Our values are ASCII by construction (numbers, tokens, escaped quoted-strings):
     # written straight into the header store, skipping a per-header charset check.
-    store = getattr(headers, "_store", None)
     if settings["RESPONSE_TIME_HEADER"]:
-        value = f"{elapsed:.3f}s"
-        if isinstance(store, dict):
-            store["x-response-time"] = ("X-Response-Time", value)
-        else:  # pragma: no cover - a Django without ResponseHeaders._store
-            headers["X-Response-Time"] = value
+        set_headers(response, (("X-Response-Time", f"{elapsed:.3f}s"),))
     if settings["SERVER_TIMING"]:
         mode = settings["SERVER_TIMING_DETAILS"]
         details = mode != "none" and request is not None and _details(mode, request, user)
         ours = server_timing_value(elapsed, details, settings["SERVER_TIMING_MAX_ENTRIES"])
         existing = headers.get("Server-Timing")
-        value = f"{existing}, {ours}" if existing else ours
-        if isinstance(store, dict):
-            store["server-timing"] = ("Server-Timing", value)
-        else:  # pragma: no cover
-            headers["Server-Timing"] = value
+        set_headers(response, (("Server-Timing", f"{existing}, {ours}" if existing else ours),))
         origin = settings["TIMING_ALLOW_ORIGIN"]
         if origin and "Timing-Allow-Origin" not in response.headers:
             response.headers["Timing-Allow-Origin"] = origin

@@ -20,20 +20,16 @@ from typing import BinaryIO
 
 from django.core.handlers.asgi import ASGIRequest
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.http.response import HttpResponseBase, ResponseHeaders
+from django.http.response import HttpResponseBase
+
+from perfsuite.core.headers import replace_headers
 
 from .engine.assets import Store
 from .engine.server import AssetServer, Outcome
 
-# Django keeps headers in ``ResponseHeaders._store`` ({lower: (Name, value)}) since 3.2.
-_FAST_HEADERS = isinstance(getattr(ResponseHeaders({}), "_store", None), dict)
-
 
 def _set_headers(response: HttpResponseBase, store: Store) -> HttpResponseBase:
-    if _FAST_HEADERS:
-        response.headers._store = store.copy()
-    else:  # pragma: no cover - a future Django without the store
-        response.headers = ResponseHeaders(dict(store.values()))
+    replace_headers(response, store)
     return response
 
 
