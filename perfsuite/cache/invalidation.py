@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from perfsuite.core.conf import perf_settings
+from perfsuite.core.logs import Throttled
 
 from .backend import backend_for
 from .keys import generation_key, path_tag, tag_key
@@ -37,6 +38,7 @@ MAX_PENDING = 10_000
 _pending: set[str] = set()
 _lock = threading.Lock()
 _retry: list[threading.Timer] = []
+_warnings = Throttled(logger, lambda: float(perf_settings.CACHE_WARNING_INTERVAL))
 
 
 class InvalidationPending(Exception):
@@ -101,7 +103,7 @@ def _bump(version_keys: list[str]) -> bool:
             if len(_pending) > MAX_PENDING:
                 _pending.clear()
                 _pending.add(generation_key())  # too many: drop the whole namespace
-        logger.warning(
+        _warnings.warning(
             "response cache invalidation deferred (%d pending) until the backend answers: %r",
             len(_pending),
             exc,

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 from django.http import HttpRequest, HttpResponse
 
 from perfsuite.core import timing
+from perfsuite.core.conf import perf_settings
 from perfsuite.core.headers import set_headers
+from perfsuite.core.logs import Throttled
 
 from . import keyparts, keys, policy
 from .backend import BackendUnavailable, CacheBackend, backend_for
@@ -29,7 +31,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("perfsuite.cache")
 
-_last_warning = [0.0]
+#: backend failures are logged once per CACHE_WARNING_INTERVAL, never per request
+warnings = Throttled(logger, lambda: float(perf_settings.CACHE_WARNING_INTERVAL))
 
 
 @dataclass(slots=True)
@@ -66,7 +69,7 @@ def skip_reason(request: HttpRequest, conf: dict[str, Any], alias: str | None) -
     if "HTTP_AUTHORIZATION" in request.META and not conf["CACHE_ALLOW_AUTHORIZATION"]:
         return "authorization"
     if (alias or conf["CACHE_ALIAS"]) not in setting("CACHES"):
-        _warn("PERFSUITE['CACHE_ALIAS'] is not in CACHES; serving uncached (check E501)")
+        warnings.warning("PERFSUITE['CACHE_ALIAS'] is not in CACHES; serving uncached (E501)")
         return "misconfigured"
     return None
 
@@ -176,7 +179,7 @@ def bypass(request: HttpRequest, response: Any, reason: str) -> Any:
 
 def fail_open(request: HttpRequest, response: Any, exc: Exception) -> Any:
     count_failure(exc)
-    _warn(f"response cache backend failed, serving uncached: {exc!r}")
+    warnings.warning("response cache backend failed, serving uncached: %r", exc)
     return bypass(request, response, "backend-error")
 
 
@@ -204,12 +207,3 @@ def label(response: Any, x_cache: str, cache_status: str) -> None:
 
 def count_failure(exc: Exception) -> None:
     (SKIPPED if isinstance(exc, BackendUnavailable) else ERRORS).inc()
-
-
-def _warn(message: str) -> None:
-    from perfsuite.core.conf import perf_settings
-
-    now = time.monotonic()
-    if now - _last_warning[0] >= float(perf_settings.CACHE_WARNING_INTERVAL):
-        _last_warning[0] = now
-        logger.warning(message)

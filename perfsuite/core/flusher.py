@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .breaker import Breaker
 from .conf import perf_settings
+from .logs import Throttled
 from .series import Batch
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class Flusher:
         self.dropped = 0
         self._dropped_unsent = 0
         self._failing_since: float | None = None
-        self._last_warning = 0.0
+        self._warnings = Throttled(logger, 60.0)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -132,9 +133,7 @@ class Flusher:
         now = _time()
         if self._failing_since is None:
             self._failing_since = now
-        if now - self._last_warning >= 60:
-            self._last_warning = now
-            logger.warning("perfsuite metrics store unreachable, buffering deltas: %s", exc)
+        self._warnings.warning("perfsuite metrics store unreachable, buffering deltas: %s", exc)
 
     # -- the thread ----------------------------------------------------
     def start(self) -> None:

@@ -22,7 +22,7 @@ def test_redis_outage_serves_uncached_then_resumes(
 ) -> None:
     from perfsuite.cache import steps
 
-    monkeypatch.setattr(steps, "_last_warning", [0.0])  # no warning from an earlier test
+    steps.warnings.reset()  # no warning from an earlier test
     with override_settings(
         CACHES=redis_caches(own_redis.url),
         MIDDLEWARE=CACHE_MIDDLEWARE,
