@@ -14,16 +14,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from perfsuite.core import metrics
+from perfsuite.core.metrics import registry
 
-from . import recorder
+from . import metrics
+from .metrics import APM_COUNTER, APM_METRIC
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-APM_METRIC = "perfsuite_apm_metric"
-APM_COUNTER = "perfsuite_apm_counter"
-_apm_metric = metrics.histogram(APM_METRIC, "APMCollector.record_metric", ("metric", "tags"))
-_apm_counter = metrics.counter(APM_COUNTER, "APMCollector.increment_counter", ("counter", "tags"))
 
 
 def _key(name: str, tags: Sequence[str] | None) -> str:
@@ -38,20 +34,20 @@ class PerformanceMonitor:
     """Request totals and process resources (the guide's ``PerformanceMonitor``)."""
 
     def track_request(self, response_time: float, route: str = "<manual>") -> None:
-        recorder.LATENCY.labels(route, "OTHER", "2xx").observe(response_time)
+        metrics.LATENCY.labels(route, "OTHER", "2xx").observe(response_time)
 
     def track_resources(self) -> dict[str, float]:
-        sample = recorder.sampler.sample()
+        sample = metrics.sampler.sample()
         cpu = sample["cpu"]
         rss = float(sample["rss"] or 0)
         # The first sample of a process measures no interval: report the average
         # since the process started instead of a figure over a few microseconds.
-        return {"rss": rss, "cpu": cpu if cpu is not None else recorder.sampler.cpu_since_start()}
+        return {"rss": rss, "cpu": cpu if cpu is not None else metrics.sampler.cpu_since_start()}
 
     def get_metrics(self, window: str = "all") -> dict[str, float]:
         sample = self.track_resources()
-        snap = metrics.registry.snapshot(window)
-        hist = snap.histogram(recorder.REQUEST_SECONDS)
+        snap = registry.snapshot(window)
+        hist = snap.histogram(metrics.REQUEST_SECONDS)
         return {
             "requests_processed": hist.count,
             "total_response_time": hist.sum,
@@ -68,10 +64,10 @@ class APMCollector:
         self.start_time = time.time()
 
     def record_metric(self, name: str, value: float, tags: Sequence[str] | None = None) -> None:
-        _apm_metric.labels(name, _tags(tags)).observe(value)
+        metrics.APM_METRICS.labels(name, _tags(tags)).observe(value)
 
     def increment_counter(self, name: str, tags: Sequence[str] | None = None) -> None:
-        _apm_counter.labels(name, _tags(tags)).inc()
+        metrics.APM_COUNTERS.labels(name, _tags(tags)).inc()
 
     @staticmethod
     def _stats(hist: Any, mapping: Any) -> dict[str, float] | None:
@@ -90,11 +86,11 @@ class APMCollector:
     def get_metric_stats(
         self, name: str, tags: Sequence[str] | None = None, window: str = "all"
     ) -> dict[str, float] | None:
-        snap = metrics.registry.snapshot(window)
+        snap = registry.snapshot(window)
         return self._stats(snap.histogram(APM_METRIC, metric=name, tags=_tags(tags)), snap.mapping)
 
     def get_dashboard_data(self, window: str = "all") -> dict[str, Any]:
-        return self.dashboard_from_snapshot(metrics.registry.snapshot(window))
+        return self.dashboard_from_snapshot(registry.snapshot(window))
 
     def dashboard_from_snapshot(self, snap: Any) -> dict[str, Any]:
         counters = {
@@ -143,9 +139,9 @@ def monitor_performance(
             if not series:
                 series.extend(
                     (
-                        _apm_metric.labels("execution_time", time_tags),
-                        _apm_counter.labels("function_calls", ok_tags),
-                        _apm_counter.labels("function_calls", error_tags),
+                        metrics.APM_METRICS.labels("execution_time", time_tags),
+                        metrics.APM_COUNTERS.labels("function_calls", ok_tags),
+                        metrics.APM_COUNTERS.labels("function_calls", error_tags),
                     )
                 )
             return series

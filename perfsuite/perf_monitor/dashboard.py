@@ -6,10 +6,11 @@ import logging
 import time
 from typing import Any
 
-from perfsuite.core import metrics, panels
+from perfsuite.core import panels
+from perfsuite.core.metrics import registry
 from perfsuite.core.stores import WINDOWS
 
-from . import recorder
+from . import metrics
 from .apm import apm
 
 logger = logging.getLogger("perfsuite.perf_monitor")
@@ -20,7 +21,7 @@ def _route_table(snap: Any) -> dict[str, dict[str, Any]]:
     by_route: dict[str, list[Any]] = {}
     errors: dict[str, int] = {}
     for key, hist in snap.histograms.items():
-        if key.name != recorder.REQUEST_SECONDS:
+        if key.name != metrics.REQUEST_SECONDS:
             continue
         labels = key.label_dict
         by_route.setdefault(labels["route"], []).append(hist)
@@ -48,11 +49,11 @@ def _timeline(snap: Any) -> dict[str, list[Any]]:
     starts, requests, p95, memory = [], [], [], []
     for point in snap.points:
         starts.append(point.start)
-        reqs = [h for k, h in point.histograms.items() if k.name == recorder.REQUEST_SECONDS]
+        reqs = [h for k, h in point.histograms.items() if k.name == metrics.REQUEST_SECONDS]
         merged = reqs[0].merged(reqs) if reqs else None
         requests.append(merged.count if merged else 0)
         p95.append(merged.quantile(0.95, snap.mapping) if merged else None)
-        rss = [h for k, h in point.histograms.items() if k.name == recorder.RSS_SAMPLES.name]
+        rss = [h for k, h in point.histograms.items() if k.name == metrics.RSS_SAMPLES.name]
         # the largest single process in that minute, in MB
         memory.append(max(h.max for h in rss) / MB if rss else None)
     return {"start": starts, "requests": requests, "p95": p95, "memory": memory}
@@ -97,14 +98,14 @@ def dashboard_data(window: str = "5m", *, sample: bool = True) -> dict[str, Any]
     if window not in WINDOWS:
         raise ValueError(f"unknown window {window!r}; choose one of {', '.join(WINDOWS)}")
     if sample:
-        recorder.sampler.maybe_sample(time.time())
-    snap = metrics.registry.snapshot(window, points=True)
-    hist = snap.histogram(recorder.REQUEST_SECONDS)
+        metrics.sampler.maybe_sample(time.time())
+    snap = registry.snapshot(window, points=True)
+    hist = snap.histogram(metrics.REQUEST_SECONDS)
     stats = hist.stats(snap.mapping)
-    errors = snap.histogram(recorder.REQUEST_SECONDS, status="5xx").count
-    rss = snap.gauge_values(recorder.RSS.name)
-    cpu = snap.gauge_values(recorder.CPU.name)
-    starts = snap.gauge_values(recorder.START_TIME.name)
+    errors = snap.histogram(metrics.REQUEST_SECONDS, status="5xx").count
+    rss = snap.gauge_values(metrics.RSS.name)
+    cpu = snap.gauge_values(metrics.CPU.name)
+    starts = snap.gauge_values(metrics.START_TIME.name)
     apm_data = apm.dashboard_from_snapshot(snap)
     return {
         "window": window,
@@ -125,10 +126,10 @@ def dashboard_data(window: str = "5m", *, sample: bool = True) -> dict[str, Any]
         "cpu_usage": sum(cpu) if cpu else None,
         "memory_largest_process": max(rss) / MB if rss else None,
         "resource_processes": len(rss),
-        "cpu_cores": recorder.sampler.cores,
+        "cpu_cores": metrics.sampler.cores,
         "uptime_seconds": max(0.0, snap.generated_at - min(starts)) if starts else None,
         "routes": _route_table(snap),
-        "slowest": recorder.slowest.recent(),
+        "slowest": metrics.slowest.recent(),
         "timeline": _timeline(snap),
         "counters": apm_data["counters"],
         "metrics": apm_data["metrics"],

@@ -20,7 +20,7 @@ from perfsuite.core import timing
 from perfsuite.core.conf import perf_settings
 from perfsuite.core.headers import set_headers
 
-from . import recorder
+from . import metrics
 
 logger = logging.getLogger("perfsuite.perf_monitor")
 
@@ -42,7 +42,7 @@ class PerformanceMiddleware:
             return self.__acall__(request)
         start = _perf_counter()
         token = timing.begin()
-        recorder.request_started()
+        metrics.request_started()
         try:
             try:
                 response = self.get_response(request)
@@ -57,15 +57,15 @@ class PerformanceMiddleware:
     async def __acall__(self, request: HttpRequest) -> Any:
         start = _perf_counter()
         token = timing.begin()
-        recorder.request_started()
+        metrics.request_started()
         try:
             try:
                 response = await self.get_response(request)
             except asyncio.CancelledError:
                 # The client went away and Django cancelled the view: not a server
                 # error, and no latency to record. Counted apart.
-                recorder.request_finished()
-                recorder.record_disconnect(request)
+                metrics.request_finished()
+                metrics.record_disconnect(request)
                 raise
             except BaseException:
                 self._finish(request, None, start)
@@ -87,9 +87,9 @@ class PerformanceMiddleware:
         user: Any = None,
     ) -> None:
         elapsed = _perf_counter() - start
-        recorder.request_finished()
+        metrics.request_finished()
         try:
-            recorder.record_request(request, response, elapsed)
+            metrics.record_request(request, response, elapsed)
             if response is not None:
                 add_headers(response, elapsed, request, user)
         except Exception:  # monitoring must never break the response

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from perfsuite.core import metrics
-from perfsuite.perf_monitor import recorder
+from perfsuite.perf_monitor import metrics as recorder
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client, override_settings
 
 from perfsuite.core import metrics
-from perfsuite.perf_monitor import recorder
+from perfsuite.perf_monitor import metrics as recorder
 from tests.perf_monitor.conftest import snapshot
 
 pytestmark = pytest.mark.urls("tests.perf_monitor.urls")

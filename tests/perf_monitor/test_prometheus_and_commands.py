@@ -207,7 +207,7 @@ def test_gauges_are_per_process_never_summed() -> None:
 
 
 def test_memory_histograms_use_memory_sized_buckets(client: Client) -> None:
-    from perfsuite.perf_monitor import recorder
+    from perfsuite.perf_monitor import metrics as recorder
 
     recorder.sampler.sample()
     client.force_login(permitted_staff())

@@ -11,7 +11,8 @@ import pytest
 
 from perfsuite.core.sketch import Mapping
 from perfsuite.core.stores.base import Snapshot
-from perfsuite.perf_monitor import dashboard, recorder
+from perfsuite.perf_monitor import dashboard
+from perfsuite.perf_monitor import metrics as recorder
 from tests.perf_monitor.conftest import snapshot
 
 

@@ -1,4 +1,4 @@
-"""What perf_monitor records per request, and the process samples.
+"""perf_monitor's metrics and what it records into them, per request and per sample.
 
 Metric names (all in ``perfsuite.core.metrics.registry``):
 
@@ -20,16 +20,16 @@ Metric names (all in ``perfsuite.core.metrics.registry``):
 
 from __future__ import annotations
 
-import heapq
-import os
 import threading
 import time
-from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase
 
-from perfsuite.core import metrics, timing
+from perfsuite.core import metrics, process, timing
 from perfsuite.core.conf import perf_settings
+from perfsuite.core.process import ProcessSampler
+
+from .slowest import slowest
 
 REQUEST_SECONDS = "perfsuite_http_request_seconds"
 UNMATCHED = timing.UNMATCHED
@@ -67,6 +67,11 @@ DISCONNECTS = metrics.counter(
     "Requests the client abandoned before the response (ASGI), by route",
     ("route",),
 )
+#: the guide's APMCollector: named metrics and counters with tags
+APM_METRIC = "perfsuite_apm_metric"
+APM_COUNTER = "perfsuite_apm_counter"
+APM_METRICS = metrics.histogram(APM_METRIC, "APMCollector.record_metric", ("metric", "tags"))
+APM_COUNTERS = metrics.counter(APM_COUNTER, "APMCollector.increment_counter", ("counter", "tags"))
 QUEUE = metrics.histogram("perfsuite_http_queue_seconds", "Time queued before the app")
 TIMINGS = metrics.histogram(
     "perfsuite_http_timing_seconds", "Server-Timing entries per route", ("route", "name")
@@ -79,7 +84,7 @@ CPU = metrics.gauge(
     "perfsuite_process_cpu_percent", "CPU use of the process (100 = one core) since its last sample"
 )
 #: CPU over a shorter interval than this is noise (3180 % seen right after start)
-MIN_CPU_INTERVAL = 1.0
+MIN_CPU_INTERVAL = process.MIN_CPU_INTERVAL
 START_TIME = metrics.gauge("perfsuite_process_start_time", "Process start (epoch seconds)")
 
 _time = time.time
@@ -111,61 +116,14 @@ def parse_request_start(raw: str | None, now: float) -> float | None:
     return queued if 0 <= queued < 3600 else None
 
 
-class _Slowest:
-    """The slowest requests of the last hour in this process (a bounded min-heap)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._heap: list[tuple[float, float, str, str, int]] = []
-        self._limit: int | None = None
-        perf_settings.on_change(self._forget_limit)
-
-    def _forget_limit(self) -> None:
-        self._limit = None
-
-    def offer(self, duration: float, route: str, method: str, status: int) -> None:
-        limit = self._limit
-        if limit is None:
-            limit = self._limit = int(perf_settings.SLOW_REQUESTS_KEPT)
-        heap = self._heap
-        if len(heap) >= limit and duration <= heap[0][0]:
-            return
-        with self._lock:
-            item = (duration, _time(), route, method, status)
-            if len(heap) < limit:
-                heapq.heappush(heap, item)
-            elif duration > heap[0][0]:
-                heapq.heapreplace(heap, item)
-
-    def recent(self, max_age: float = 3600) -> list[dict[str, Any]]:
-        cutoff = _time() - max_age
-        with self._lock:
-            self._heap = [item for item in self._heap if item[1] >= cutoff]
-            heapq.heapify(self._heap)
-            items = sorted(self._heap, reverse=True)
-        return [
-            {"duration": d, "at": at, "route": r, "method": m, "status": s}
-            for d, at, r, m, s in items
-        ]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._heap = []
-
-
-slowest = _Slowest()
-
-
 class _Sampler:
-    """psutil samples at most once per ``RESOURCE_SAMPLE_INTERVAL``, never per request."""
+    """Process figures into the gauges, at most once per ``RESOURCE_SAMPLE_INTERVAL``."""
 
     def __init__(self) -> None:
         self._next = 0.0
         self._lock = threading.Lock()
-        self._process: Any = None
-        self._pid = 0
-        self._cpu_since = 0.0
-        self.cores = os.cpu_count() or 1
+        self.process = ProcessSampler()
+        self.cores = self.process.cores
 
     def maybe_sample(self, now: float) -> None:
         if now < self._next or not self._lock.acquire(blocking=False):
@@ -177,36 +135,17 @@ class _Sampler:
             self._lock.release()
 
     def sample(self) -> dict[str, float | None]:
-        import psutil
-
-        now = time.monotonic()
-        if self._process is None or self._pid != os.getpid():
-            self._process = psutil.Process()
-            self._pid = os.getpid()
-            self._process.cpu_percent(None)  # primes the counter; measures nothing
-            self._cpu_since = now
-        START_TIME.set(self._process.create_time())  # every sample: a reset clears gauges
-        rss = self._process.memory_info().rss
-        RSS.set(rss)
-        RSS_SAMPLES.observe(rss)
-        cpu: float | None = None
-        if now - self._cpu_since >= MIN_CPU_INTERVAL:
-            # psutil: percent of one core over the time since the previous call
-            cpu = min(max(self._process.cpu_percent(None), 0.0), 100.0 * self.cores)
-            self._cpu_since = now
-            CPU.set(cpu)
+        figures = self.process.sample(MIN_CPU_INTERVAL)
+        START_TIME.set(figures.start_time)  # every sample: a reset clears gauges
+        RSS.set(figures.rss)
+        RSS_SAMPLES.observe(figures.rss)
+        if figures.cpu is not None:
+            CPU.set(figures.cpu)
         INFLIGHT.set(_inflight())
-        return {"rss": rss, "cpu": cpu}
+        return {"rss": figures.rss, "cpu": figures.cpu}
 
     def cpu_since_start(self) -> float:
-        """Average CPU percent of this process since it started (100 = one core)."""
-        import psutil
-
-        process = psutil.Process()
-        times = process.cpu_times()
-        elapsed = max(time.time() - process.create_time(), 1e-3)
-        percent = (times.user + times.system) / elapsed * 100
-        return min(max(percent, 0.0), 100.0 * self.cores)
+        return self.process.cpu_since_start()
 
 
 sampler = _Sampler()
