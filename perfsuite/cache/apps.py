@@ -12,10 +12,11 @@ class CacheConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from perfsuite.core import checks  # noqa: F401  (registers the settings checks)
+        from perfsuite.core.checks import register_checks
         from perfsuite.core.panels import register
 
-        from . import checks as app_checks  # noqa: F401
+        from .checks import CHECKS
         from .panels import CachePanel
 
+        register_checks(self.name, *CHECKS)
         register(CachePanel())

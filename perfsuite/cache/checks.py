@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Warning
 
+from perfsuite.core.checks import middleware, position
 from perfsuite.core.conf import perf_settings
 
 MIDDLEWARE = "perfsuite.cache.middleware.ResponseCacheMiddleware"
@@ -18,10 +18,7 @@ MUST_PRECEDE = (
 )
 
 
-@register(Tags.caches)
 def check_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    if not apps.is_installed("perfsuite.cache"):
-        return []
     errors: list[CheckMessage] = []
     alias = perf_settings.CACHE_ALIAS
     if alias not in getattr(settings, "CACHES", {}):
@@ -43,11 +40,12 @@ def check_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                 id="perfsuite.W502",
             )
         )
-    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
-    if MIDDLEWARE in middleware:
-        position = middleware.index(MIDDLEWARE)
-        after = [m for m in MUST_PRECEDE if m in middleware and middleware.index(m) > position]
-        before = [m for m in MUST_PRECEDE if m in middleware and middleware.index(m) < position]
+    stack = middleware()
+    where = position(MIDDLEWARE, stack)
+    if where is not None:
+        placed = {m: position(m, stack) for m in MUST_PRECEDE}
+        after = [m for m, at in placed.items() if at is not None and at > where]
+        before = [m for m, at in placed.items() if at is not None and at < where]
         if after and before:
             # Either all of them (per-user caching) or none (anonymous-only, fastest).
             errors.append(
@@ -64,3 +62,7 @@ def check_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                 )
             )
     return errors
+
+
+#: registered by CacheConfig.ready()
+CHECKS = (check_cache,)

@@ -1,21 +1,71 @@
-"""System checks for the ``PERFSUITE`` setting (ids ``perfsuite.E0xx``).
+"""System checks for the ``PERFSUITE`` setting (ids ``perfsuite.E0xx``), and the
+helpers every app's checks share.
 
-Imported by every app's ``AppConfig.ready()``; Django registers a check function
-once however often it is imported. Ids are documented in ``docs/checks.md``.
+Each app registers its checks from ``AppConfig.ready()`` through
+:func:`register_checks`, which also registers the settings check (Django keeps
+one registration per function): a check of an app that is not installed never
+runs, so no check needs an ``is_installed`` guard. Ids are documented in
+``docs/checks.md``.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 from django.utils.module_loading import import_string
 
 from .conf import known_options, validation_errors
 
+CheckFunction = Callable[..., list[CheckMessage]]
 
-@register(Tags.compatibility)
+
+def register_checks(app: str | None = None, *app_checks: CheckFunction) -> None:
+    """Register the settings check and app ``app``'s own checks (call from ``ready()``).
+
+    The app's checks run while ``app`` is installed (a test may take it out of
+    ``INSTALLED_APPS`` after start-up): that one guard lives here, not in each check.
+    """
+    register(check_perfsuite_settings, Tags.compatibility)
+    for check in app_checks:
+        register(_while_installed(app, check), Tags.compatibility)
+
+
+_wrapped: dict[CheckFunction, CheckFunction] = {}
+
+
+def _while_installed(app: str | None, check: CheckFunction) -> CheckFunction:
+    known = _wrapped.get(check)
+    if known is not None:
+        return known  # one registration per check, however often ready() runs
+
+    @functools.wraps(check)
+    def wrapped(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+        if app is not None and not apps.is_installed(app):
+            return []
+        return check(app_configs, **kwargs)
+
+    _wrapped[check] = wrapped
+    return wrapped
+
+
+def middleware() -> list[str]:
+    """``MIDDLEWARE`` as dotted paths (an empty list when unset)."""
+    return [str(m) for m in (getattr(settings, "MIDDLEWARE", None) or [])]
+
+
+def position(name: str, stack: list[str]) -> int | None:
+    """Where ``name`` sits in ``stack``, or None."""
+    try:
+        return stack.index(name)
+    except ValueError:
+        return None
+
+
 def check_perfsuite_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     user = getattr(settings, "PERFSUITE", None)
     if user is None:

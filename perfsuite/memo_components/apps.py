@@ -10,4 +10,6 @@ class MemoComponentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from perfsuite.core import checks  # noqa: F401  (registers the settings checks)
+        from perfsuite.core.checks import register_checks
+
+        register_checks()

@@ -12,6 +12,8 @@ class PerfMonitorConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from perfsuite.core import checks  # noqa: F401  (registers the settings checks)
+        from perfsuite.core.checks import register_checks
 
-        from . import checks as app_checks  # noqa: F401
+        from .checks import CHECKS
+
+        register_checks(self.name, *CHECKS)

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.apps import apps
-from django.conf import settings
-from django.core.checks import CheckMessage, Tags, Warning, register
+from django.core.checks import CheckMessage, Warning
+
+from perfsuite.core.checks import middleware, position
 
 MIDDLEWARE = "perfsuite.perf_monitor.middleware.PerformanceMiddleware"
 
 
-@register(Tags.compatibility)
 def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    if not apps.is_installed("perfsuite.perf_monitor"):
-        return []
-    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
-    if MIDDLEWARE not in middleware:
+    where = position(MIDDLEWARE, middleware())
+    if where is None:
         return [
             Warning(
                 "perfsuite.perf_monitor is installed but its PerformanceMiddleware is not "
@@ -25,7 +22,7 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
                 id="perfsuite.W101",
             )
         ]
-    if middleware.index(MIDDLEWARE) > 1:
+    if where > 1:
         return [
             Warning(
                 "PerformanceMiddleware is not among the first two middleware; time spent in "
@@ -35,3 +32,7 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
             )
         ]
     return []
+
+
+#: registered by PerfMonitorConfig.ready()
+CHECKS = (check_middleware,)

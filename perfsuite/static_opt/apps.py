@@ -12,12 +12,11 @@ class StaticOptConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from perfsuite.core import (
-            checks,  # noqa: F401  (registers the settings checks)
-            panels,
-        )
+        from perfsuite.core.checks import register_checks
+        from perfsuite.core.panels import register
 
-        from . import checks as app_checks  # noqa: F401
+        from .checks import CHECKS
         from .panels import StaticFilesPanel
 
-        panels.register(StaticFilesPanel())
+        register_checks(self.name, *CHECKS)
+        register(StaticFilesPanel())

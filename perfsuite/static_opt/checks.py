@@ -13,15 +13,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Warning
 
+from perfsuite.core.checks import middleware, position
 from perfsuite.core.conf import perf_settings
 
 from .engine.compress import missing_libraries
-
-APP = "perfsuite.static_opt"
 
 MIDDLEWARE = "perfsuite.static_opt.middleware.StaticFilesMiddleware"
 #: What may sit above the middleware: cheap and wanted on static responses too.
@@ -32,12 +30,10 @@ ALLOWED_ABOVE = (
 )
 
 
-@register(Tags.compatibility)
 def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    if not apps.is_installed(APP):
-        return []
-    middleware = [str(m) for m in (getattr(settings, "MIDDLEWARE", None) or [])]
-    if MIDDLEWARE not in middleware:
+    stack = middleware()
+    where = position(MIDDLEWARE, stack)
+    if where is None:
         return [
             Warning(
                 "perfsuite.static_opt is installed but StaticFilesMiddleware is not in "
@@ -46,7 +42,7 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
                 id="perfsuite.W601",
             )
         ]
-    above = [m for m in middleware[: middleware.index(MIDDLEWARE)] if m not in ALLOWED_ABOVE]
+    above = [m for m in stack[:where] if m not in ALLOWED_ABOVE]
     if above:
         return [
             Warning(
@@ -59,12 +55,8 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
     return []
 
 
-@register(Tags.compatibility)
 def check_static_root(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    if not apps.is_installed(APP):
-        return []
-    middleware = [str(m) for m in (getattr(settings, "MIDDLEWARE", None) or [])]
-    if settings.DEBUG or MIDDLEWARE not in middleware:
+    if settings.DEBUG or MIDDLEWARE not in middleware():
         return []
     root = getattr(settings, "STATIC_ROOT", None)
     if not root:
@@ -91,10 +83,7 @@ def check_static_root(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
     return []
 
 
-@register(Tags.compatibility)
 def check_libraries(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    if not apps.is_installed(APP):
-        return []
     try:
         encodings = list(perf_settings.STATIC_ENCODINGS)
     except Exception:
@@ -110,3 +99,7 @@ def check_libraries(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
             id="perfsuite.W604",
         )
     ]
+
+
+#: registered by StaticOptConfig.ready()
+CHECKS = (check_middleware, check_static_root, check_libraries)
