@@ -10,6 +10,7 @@ from django.test import Client, override_settings
 
 from perfsuite.core import metrics
 from perfsuite.perf_monitor import metrics as recorder
+from tests.perf_monitor import urls
 from tests.perf_monitor.conftest import snapshot
 
 pytestmark = pytest.mark.urls("tests.perf_monitor.urls")
@@ -200,12 +201,14 @@ def test_a_client_disconnect_under_asgi_is_not_a_server_error() -> None:
             "server": ("testserver", 80),
         }
         messages = iter([{"type": "http.request", "body": b"", "more_body": False}])
+        started = asyncio.Event()
+        urls.VIEW_STARTED[:] = [started]
 
         async def receive() -> dict:
             try:
                 return next(messages)
             except StopIteration:
-                await asyncio.sleep(0.02)  # the client hangs up mid-request
+                await started.wait()  # the client hangs up while the view runs
                 return {"type": "http.disconnect"}
 
         sent: list[dict] = []

@@ -43,7 +43,13 @@ async def async_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse("async")
 
 
+#: set while slow_async runs: a test's client hangs up only then (no timing guess)
+VIEW_STARTED: list[asyncio.Event] = []
+
+
 async def slow_async(request: HttpRequest) -> HttpResponse:
+    for event in VIEW_STARTED:
+        event.set()
     await asyncio.sleep(5)
     return HttpResponse("slow")
 
