@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from perfsuite.core.panels import Panel
+from perfsuite.core.stores.base import Snapshot
 
 from .metrics import SERVED_FROM_CACHE
 
@@ -15,7 +16,7 @@ class CachePanel(Panel):
     template_name = "perfsuite/cache/panel.html"
     order = 30
 
-    def get_stats(self, snapshot: Any) -> dict[str, Any]:
+    def get_stats(self, snapshot: Snapshot) -> dict[str, Any]:
         results: dict[str, float] = {}
         routes: dict[str, dict[str, float]] = {}
         for series in snapshot.series("perfsuite_cache_requests"):

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.module_loading import import_string
 
-from . import stats
+from . import metrics
 from .conf import serve_options
 from .engine import index
 from .engine.assets import Asset, ServeOptions, is_canonical
@@ -142,13 +142,13 @@ class StaticServer:
                 continue
             variant = outcome.variant
             if variant is None:
-                stats.record(outcome.status, "-", 0, 0)
+                metrics.record(outcome.status, "-", 0, 0)
             else:
                 saved = 0
                 if outcome.status == 200 and outcome.length and variant.encoding != "identity":
                     identity = variant.asset.identity
                     saved = identity.size - variant.size if identity is not None else 0
-                stats.record(outcome.status, variant.encoding, outcome.length, saved)
+                metrics.record(outcome.status, variant.encoding, outcome.length, saved)
             return response
         return None
 

@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.test import Client
 
 from perfsuite.core import metrics, panels
-from perfsuite.static_opt import stats
+from perfsuite.static_opt import metrics as stats
 from perfsuite.static_opt.panels import StaticFilesPanel
 from tests.static_opt.conftest import Collected
 

@@ -1,4 +1,4 @@
-"""What static_opt records into the metrics registry, and the dashboard panel's figures.
+"""static_opt's metrics and what it records into them.
 
 - ``perfsuite_static_requests{status,encoding}``: responses by status and the
   negotiated coding (``identity``, ``br``, ``gzip``, ``zstd``; ``-`` when none).
@@ -38,31 +38,3 @@ def record(status: int, encoding: str, sent: int, saved: int) -> None:
         series[1].inc(sent)
     if saved:
         series[2].inc(saved)
-
-
-def figures(snapshot: Any) -> dict[str, Any]:
-    """The panel's figures from one metrics snapshot."""
-    requests = snapshot.counter_total(REQUESTS)
-    not_modified = snapshot.counter_total(REQUESTS, status="304")
-    rows: dict[str, dict[str, float]] = {}
-    for name, key in ((REQUESTS, "responses"), (BYTES_SENT, "sent"), (BYTES_SAVED, "saved")):
-        for series in snapshot.series(name):
-            encoding = series.labels.get("encoding", "")
-            if encoding == "-":
-                continue
-            row = rows.setdefault(encoding, {"responses": 0, "sent": 0, "saved": 0})
-            row[key] += series.value or 0
-    sent = sum(row["sent"] for row in rows.values())
-    saved = sum(row["saved"] for row in rows.values())
-    return {
-        "requests": int(requests),
-        "not_modified": int(not_modified),
-        "not_modified_ratio": not_modified / requests if requests else 0.0,
-        "bytes_sent": int(sent),
-        "bytes_saved": int(saved),
-        "saved_ratio": saved / (sent + saved) if sent + saved else 0.0,
-        "encodings": [
-            {"encoding": enc, **{k: int(v) for k, v in row.items()}}
-            for enc, row in sorted(rows.items())
-        ],
-    }
