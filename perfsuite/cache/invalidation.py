@@ -29,7 +29,7 @@ from perfsuite.core.logs import Throttled
 
 from .backend import backend_for
 from .keys import generation_key, path_tag, tag_key
-from .metrics import INVALIDATION_FAILURES
+from .metrics import record_invalidation_deferred
 
 logger = logging.getLogger("perfsuite.cache")
 
@@ -97,7 +97,7 @@ def _bump(version_keys: list[str]) -> bool:
         backend_for(perf_settings.CACHE_ALIAS).bump(todo)
     except Exception as exc:
         if version_keys:  # a new invalidation deferred (retries are not counted again)
-            INVALIDATION_FAILURES.inc()
+            record_invalidation_deferred()
         with _lock:
             _pending.update(version_keys)
             if len(_pending) > MAX_PENDING:

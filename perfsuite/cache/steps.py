@@ -19,11 +19,10 @@ from perfsuite.core.conf import perf_settings
 from perfsuite.core.headers import set_headers
 from perfsuite.core.logs import Throttled
 
-from . import keyparts, keys, policy
+from . import keyparts, keys, metrics, policy
 from .backend import BackendUnavailable, CacheBackend, backend_for
 from .entries import Found, match, response_from
 from .keys import PageKey, generation_key, tag_key
-from .metrics import BYTES_SERVED, ERRORS, REQUESTS, SKIPPED
 from .settings_memo import setting
 
 if TYPE_CHECKING:
@@ -143,8 +142,7 @@ def serve(found: Found, result: str, started: float) -> HttpResponse:
     label(response, x_cache, status_value)
     timing.add("cache", time.perf_counter() - started, result)
     timing.set_route(variant.route)  # no URL resolution ran: tell perf_monitor the route
-    REQUESTS.labels(variant.route, result).inc()
-    BYTES_SERVED.labels(variant.route).inc(len(variant.content))
+    metrics.record_served(variant.route, result, len(variant.content))
     return response
 
 
@@ -161,10 +159,10 @@ def label_miss(
     detail = f"stored; ttl={outcome}" if isinstance(outcome, int) else f"detail={outcome}"
     route = timing.route_of(request)
     if plan.refresh:
-        REQUESTS.labels(route, "bypass").inc()
+        metrics.record_lookup(route, "bypass")
         label(response, "BYPASS", f"perfsuite; fwd=request; {detail}")
         return response
-    REQUESTS.labels(route, "miss").inc()
+    metrics.record_lookup(route, "miss")
     fwd = "uri-miss" if found is None else "vary-miss" if found.variant is None else "stale"
     label(response, "MISS", f"perfsuite; fwd={fwd}; {detail}")
     return response
@@ -172,7 +170,7 @@ def label_miss(
 
 # -- bypass and failure ------------------------------------------------------------
 def bypass(request: HttpRequest, response: Any, reason: str) -> Any:
-    REQUESTS.labels(timing.route_of(request), "bypass").inc()
+    metrics.record_lookup(timing.route_of(request), "bypass")
     label(response, "BYPASS", f"perfsuite; fwd=bypass; detail={reason}")
     return response
 
@@ -206,4 +204,4 @@ def label(response: Any, x_cache: str, cache_status: str) -> None:
 
 
 def count_failure(exc: Exception) -> None:
-    (SKIPPED if isinstance(exc, BackendUnavailable) else ERRORS).inc()
+    metrics.record_backend_failure(skipped=isinstance(exc, BackendUnavailable))

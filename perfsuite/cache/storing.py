@@ -18,10 +18,9 @@ from django.utils.cache import patch_vary_headers, set_response_etag
 
 from perfsuite.core import timing
 
-from . import keyparts, keys, policy
+from . import keyparts, keys, metrics, policy
 from .entries import Entry, Found, Variant
 from .keys import generation_key, path_tag, tag_key
-from .metrics import NOT_STORED
 from .steps import Plan, count_failure
 
 logger = logging.getLogger("perfsuite.cache")
@@ -120,7 +119,7 @@ def stored(plan: Plan, prepared: Prepared) -> int:
 
 
 def not_stored(request: HttpRequest, reason: str) -> str:
-    NOT_STORED.labels(timing.route_of(request), reason).inc()
+    metrics.record_not_stored(timing.route_of(request), reason)
     return reason
 
 
