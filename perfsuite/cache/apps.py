@@ -16,7 +16,9 @@ class CacheConfig(AppConfig):
         from perfsuite.core.panels import register
 
         from .checks import CHECKS
+        from .keys import register_clearable
         from .panels import CachePanel
 
         register_checks(self.name, *CHECKS)
         register(CachePanel())
+        register_clearable()

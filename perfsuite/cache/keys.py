@@ -14,6 +14,7 @@ Version keys live at least as long as the longest entry stored under them.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,3 +141,30 @@ def host(request: HttpRequest) -> str:
 def _reset_hosts(*, setting: str, **kwargs: Any) -> None:
     if setting in ("ALLOWED_HOSTS", "USE_X_FORWARDED_HOST", "DEBUG"):
         _hosts.clear()
+
+
+def register_clearable() -> None:
+    """The per-process memos of this module, shrinkable by the memory app."""
+    from perfsuite.core import caches
+
+    memos: dict[str, MutableMapping[Any, Any]] = {
+        "cache.known_tags": known_tags,
+        "cache.hosts": _hosts,
+        "cache.key_memo": _keys,
+    }
+    for name, memo in memos.items():
+        caches.register(name, *_size_and_shrink(memo))
+
+
+def _size_and_shrink(
+    memo: MutableMapping[Any, Any],
+) -> tuple[Callable[[], tuple[int, int]], Callable[[float], int]]:
+    from perfsuite.core import caches
+
+    def size() -> tuple[int, int]:
+        return caches.mapping_size(memo)
+
+    def shrink(keep: float) -> int:
+        return caches.shrink_mapping(memo, keep)
+
+    return size, shrink
