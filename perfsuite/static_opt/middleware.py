@@ -21,7 +21,7 @@ from django.http.response import HttpResponseBase
 
 from perfsuite.core import timing
 
-from .serving import StaticServer
+from .serving import StaticFiles
 
 #: the route perf_monitor records for every file this middleware serves
 STATIC_ROUTE = "<static>"
@@ -38,7 +38,7 @@ class StaticFilesMiddleware:
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
             markcoroutinefunction(self)
-        server = StaticServer.from_settings()
+        server = StaticFiles.from_settings()
         if server is None:
             raise MiddlewareNotUsed("static_opt: nothing to serve")
         self.server = server

@@ -30,7 +30,7 @@ from django.http import HttpRequest, HttpResponseNotFound
 from django.http.response import HttpResponseBase
 
 from .conf import serve_options
-from .serving import StaticServer
+from .serving import StaticFiles
 
 _KNOWN = {"enable_gzip", "enable_etags", "cache_max_age", "gzip_threshold", "max_age"}
 
@@ -57,7 +57,7 @@ class StaticAssetOptimizer:
             overrides["min_size"] = int(config["gzip_threshold"])
         self.static_dir = os.fspath(static_dir)
         self.config = config
-        self.server = StaticServer(self.static_dir, options=serve_options(**overrides))
+        self.server = StaticFiles(self.static_dir, options=serve_options(**overrides))
 
     def serve_static_file(self, file_path: str, request: HttpRequest) -> HttpResponseBase:
         """The response for ``file_path`` (relative to the directory), or a 404."""

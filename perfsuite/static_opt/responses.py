@@ -1,4 +1,4 @@
-"""From an engine :class:`~.engine.server.Outcome` to a Django response.
+"""From an engine :class:`~.engine.responder.Outcome` to a Django response.
 
 - a body the memory budget holds (or none: HEAD, 304, errors): ``HttpResponse``;
 - a large file under WSGI: ``FileResponse``, which Django hands to the server's
@@ -25,7 +25,7 @@ from django.http.response import HttpResponseBase
 from perfsuite.core.headers import replace_headers
 
 from .engine.assets import Store
-from .engine.server import AssetServer, Outcome
+from .engine.responder import Outcome, Responder
 
 
 def _set_headers(response: HttpResponseBase, store: Store) -> HttpResponseBase:
@@ -98,18 +98,18 @@ class AsyncFileStream:
         self.file.close()
 
 
-def make_response(server: AssetServer, outcome: Outcome, request: HttpRequest) -> HttpResponseBase:
+def make_response(responder: Responder, outcome: Outcome, request: HttpRequest) -> HttpResponseBase:
     """The Django response for ``outcome``; raises StaleFile if the file changed."""
     status, store, variant, start, length = outcome
     if variant is None or length == 0:
         return _set_headers(HttpResponse(b"", status=status), store)
-    data = server.body(variant)
+    data = responder.body(variant)
     if data is not None:
         if length != len(data):
             data = data[start : start + length]
         return _set_headers(HttpResponse(data, status=status), store)
-    file = server.open(variant)
-    chunk = server.options.chunk_size
+    file = responder.open(variant)
+    chunk = responder.options.chunk_size
     if isinstance(request, ASGIRequest):
         stream = AsyncFileStream(file, start, length, chunk)
         return _set_headers(StreamingHttpResponse(stream, status=status), store)

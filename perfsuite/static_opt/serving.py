@@ -1,6 +1,6 @@
 """The Django side of serving: settings, finders (DEBUG), responses and metrics.
 
-:class:`StaticServer` wraps an engine :class:`~.engine.server.AssetServer` built
+:class:`StaticFiles` holds an engine :class:`~.engine.responder.Responder` built
 once from ``STATIC_ROOT`` (manifest or index file), adds the staticfiles finders
 when ``DEBUG`` is on (a file added while the server runs is found on its first
 request; an edited one is re-read), and turns outcomes into responses.
@@ -22,7 +22,7 @@ from . import metrics
 from .conf import serve_options
 from .engine import index
 from .engine.assets import Asset, ServeOptions, is_canonical
-from .engine.server import AssetServer, StaleFile
+from .engine.responder import Responder, StaleFile
 from .responses import make_response
 
 logger = logging.getLogger("perfsuite.static_opt")
@@ -55,7 +55,9 @@ def manifest_name() -> str:
         return index.MANIFEST_NAME
 
 
-class StaticServer:
+class StaticFiles:
+    """This project's static files: the index, the finders in DEBUG, the responder."""
+
     def __init__(
         self,
         root: str | None,
@@ -68,13 +70,13 @@ class StaticServer:
         self.prefix = prefix
         self.debug = debug
         assets, self.source = index.load(root, manifest) if root else ({}, "missing")
-        self.engine = AssetServer(root, assets, options)
+        self.responder = Responder(root, assets, options)
         self.assets = assets
         self.live: dict[str, Asset] = {}
         self.finder_roots: list[str] = _finder_roots() if debug else []
 
     @classmethod
-    def from_settings(cls) -> StaticServer | None:
+    def from_settings(cls) -> StaticFiles | None:
         """The server for this project, or None when there is nothing to serve."""
         prefix = static_prefix()
         if not prefix:
@@ -129,16 +131,16 @@ class StaticServer:
         asset = self.assets.get(name) if not self.debug else self.find(name)
         if asset is None:
             return None
-        engine = self.engine
+        responder = self.responder
         for _attempt in range(2):
-            outcome = engine.respond(asset, request.method or "GET", request.META)
+            outcome = responder.respond(asset, request.method or "GET", request.META)
             if outcome is None:
                 self.live.pop(name, None)
                 return None
             try:
-                response = make_response(engine, outcome, request)
+                response = make_response(responder, outcome, request)
             except StaleFile:
-                engine.invalidate(asset)
+                responder.invalidate(asset)
                 continue
             variant = outcome.variant
             if variant is None:

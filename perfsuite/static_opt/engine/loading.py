@@ -36,7 +36,7 @@ class AssetLoader:
         self.assets = assets
         self.options = options
         self.memory = MemoryCache(options.memory_total)
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
         self.encodings = tuple(e for e in options.encodings if e in codecs.available())
 
     # -- preparing -------------------------------------------------------
@@ -49,7 +49,7 @@ class AssetLoader:
 
     def prepare(self, asset: Asset) -> bool:
         """Load what the first request needs; False when the file cannot be served."""
-        with self._lock:
+        with self.lock:
             if asset.ready:
                 return True
             try:
@@ -149,7 +149,7 @@ class AssetLoader:
 
     def invalidate(self, asset: Asset) -> None:
         """Forget what is known about ``asset``; the next request reads the disk again."""
-        with self._lock:
+        with self.lock:
             for variant in asset.variants:
                 self.memory.discard(variant)
             asset.identity = None

@@ -1,6 +1,6 @@
 """The request logic: from an indexed asset and WSGI-style headers to an :class:`Outcome`.
 
-:meth:`AssetServer.respond` does, in order: method (GET/HEAD, else 405), content
+:meth:`Responder.respond` does, in order: method (GET/HEAD, else 405), content
 negotiation (406 when nothing is acceptable), preconditions (RFC 9110 §13.2.2:
 412/304), then Range with If-Range (206/416) or the whole representation.
 Bodies come from the memory budget when the representation is small enough,
@@ -13,7 +13,7 @@ import os
 from typing import BinaryIO, NamedTuple
 
 from . import compress as codecs
-from .assets import Asset, Store, Variant, etag_of
+from .assets import Asset, ServeOptions, Store, Variant, etag_of
 from .conditional import NOT_MODIFIED, PRECONDITION_FAILED, evaluate, if_range_matches
 from .loading import AssetLoader
 from .negotiation import acceptable, choose, parse_accept_encoding
@@ -43,8 +43,21 @@ class StaleFile(Exception):
     """The file on disk no longer matches the index: re-read it and try again."""
 
 
-class AssetServer(AssetLoader):
-    """Serves the assets of one index (plus live ones the caller adds)."""
+class Responder:
+    """Answers requests for the assets of one index (plus live ones the caller adds).
+
+    It has a :class:`~.loading.AssetLoader` (which turns index entries into servable
+    assets) rather than being one.
+    """
+
+    def __init__(self, root: str | None, assets: dict[str, Asset], options: ServeOptions) -> None:
+        self.loader = AssetLoader(root, assets, options)
+        self.options = options
+        self.memory = self.loader.memory
+
+    def invalidate(self, asset: Asset) -> None:
+        """The file changed on disk: read it again on its next request."""
+        self.loader.invalidate(asset)
 
     # -- choosing ----------------------------------------------------------
     def select(self, asset: Asset, accept: str | None) -> Variant | None:
@@ -59,7 +72,7 @@ class AssetServer(AssetLoader):
 
     def _compress_missing(self, asset: Asset) -> None:
         """Compress a file once, in memory, in every coding it has no variant for."""
-        with self._lock:
+        with self.loader.lock:
             missing, asset.missing = asset.missing, ()
             identity = asset.identity
             if not missing or identity is None:
@@ -82,9 +95,9 @@ class AssetServer(AssetLoader):
         """The outcome for one request, or None when the file cannot be served."""
         if method != "GET" and method != "HEAD":
             return Outcome(405, NOT_ALLOWED)
-        if asset.live and not self.check_live(asset):
+        if asset.live and not self.loader.check_live(asset):
             return None
-        if not asset.ready and not self.prepare(asset):
+        if not asset.ready and not self.loader.prepare(asset):
             return None
         accept = environ.get("HTTP_ACCEPT_ENCODING")
         variant = asset.choices.get(accept, _UNSET)
