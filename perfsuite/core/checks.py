@@ -85,7 +85,7 @@ def check_perfsuite_settings(app_configs: Any = None, **kwargs: Any) -> list[Che
                 Error(
                     f"PERFSUITE[{key!r}] is not a known setting.",
                     hint="Known keys: " + ", ".join(sorted(known_options())),
-                    id="perfsuite.E001",
+                    id="perfsuite.E005",
                 )
             )
         else:
@@ -126,7 +126,7 @@ def check_perfsuite_settings(app_configs: Any = None, **kwargs: Any) -> list[Che
                 Error(
                     f"PERFSUITE['STORE'] = {store!r} cannot be imported: {exc}.",
                     hint="Use 'local', 'redis' or the dotted path of a Store subclass.",
-                    id="perfsuite.E004",
+                    id="perfsuite.E006",
                 )
             )
     return errors

@@ -6,7 +6,7 @@ documented default. The merged dict is rebuilt on ``setting_changed`` so
 at import time.
 
 Apps add their own keys with :func:`register_defaults` (at import time of their
-``conf`` module); an unknown key is reported by system check ``perfsuite.E001``.
+``conf`` module); an unknown key is reported by system check ``perfsuite.E005``.
 
 A value that fails validation is reported by a system check; at run time (where
 checks may never have run, e.g. under gunicorn) the default is used instead and a

@@ -71,7 +71,7 @@ register_defaults(
         "PROMETHEUS_BUCKETS": Option(
             (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
             numbers_in(0, 1e6),
-            "le bounds (seconds) of exported histograms, each moved up to a sketch bucket edge.",
+            "The le bounds (seconds) of exported histograms, moved up to sketch bucket edges.",
         ),
     }
 )
