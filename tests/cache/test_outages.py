@@ -20,7 +20,7 @@ from perfsuite.core.sketch import Mapping
 from perfsuite.core.stores.redis import RedisStore
 from project.shop.models import Product
 from tests.cache import urls
-from tests.cache.conftest import CACHE_MIDDLEWARE
+from tests.cache.conftest import CACHE_MIDDLEWARE, redis_caches
 from tests.services import RedisServer
 
 pytestmark = [pytest.mark.redis]
@@ -256,3 +256,49 @@ def test_an_idle_process_writes_nothing(redis_url: str) -> None:
     assert after.get("cmdstat_eval") == before.get("cmdstat_eval")
     assert len(list(raw.scan_iter("idle:applied:*"))) == 1, "one applied-batch key per writer"
     raw.close()
+
+
+def wait_for_header(client: Client, path: str, value: str, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if client.get(path).headers["X-Cache"] == value:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.django_db
+def test_redis_outage_serves_uncached_then_resumes(
+    own_redis: RedisServer, caplog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from perfsuite.cache import steps
+
+    steps.warnings.reset()  # no warning from an earlier test
+    with override_settings(
+        CACHES=redis_caches(own_redis.url),
+        MIDDLEWARE=CACHE_MIDDLEWARE,
+        ROOT_URLCONF="tests.cache.urls",
+        PERFSUITE={"STORE": "local", "CACHE_BREAKER_BASE": 0.2, "CACHE_BREAKER_MAX": 0.4},
+    ):
+        client = Client()
+        assert client.get("/page/").headers["X-Cache"] == "MISS"
+        assert client.get("/page/").headers["X-Cache"] == "HIT"
+        own_redis.stop()
+        for _ in range(3):
+            response = client.get("/page/")
+            assert response.status_code == 200
+            assert response.headers["X-Cache"] == "BYPASS"
+            assert "detail=backend-error" in response.headers["Cache-Status"]
+        warnings = [r for r in caplog.records if "backend failed" in r.getMessage()]
+        assert len(warnings) == 1, "warned once per interval, not per request"
+        snap = metrics.registry.snapshot()
+        errors = snap.counter_total("perfsuite_cache_backend_errors")
+        skipped = snap.counter_total("perfsuite_cache_backend_skipped")
+        assert errors >= 1 and errors + skipped == 3
+        own_redis.start()
+        # caching resumes once the breaker lets a probe through: the entry stored
+        # before the outage is served again...
+        assert wait_for_header(client, "/page/", "HIT")
+        # ...and new pages are stored
+        assert client.get("/whoami/").headers["X-Cache"] == "MISS"
+        assert client.get("/whoami/").headers["X-Cache"] == "HIT"

@@ -1,18 +1,14 @@
-from __future__ import annotations
+"""The Prometheus URL: closed by default, exact buckets, per-process gauges, no scrape counted."""
 
-import io
-import json
+from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.core.checks import run_checks
-from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 
 from tests.perf_monitor.conftest import snapshot
 
 LATENCY_NAME = "perfsuite_http_request_seconds"
-
 pytestmark = [pytest.mark.urls("tests.perf_monitor.urls"), pytest.mark.django_db]
 
 
@@ -20,6 +16,12 @@ def permitted_staff() -> User:
     user = User.objects.create_user("ops", password="x", is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="view_dashboard"))
     return user
+
+
+def _families(text: str) -> dict[str, object]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {family.name: family for family in text_string_to_metric_families(text)}
 
 
 def test_prometheus_is_closed_by_default(client: Client) -> None:
@@ -61,69 +63,6 @@ def test_prometheus_bearer_token_and_allowed_ips(client: Client) -> None:
         assert client.get("/metrics/", REMOTE_ADDR="not-an-ip").status_code == 302
 
 
-def test_perfstats_table_and_json(client: Client) -> None:
-    client.get("/items/1/")
-    client.get("/items/2/")
-    out = io.StringIO()
-    call_command("perfstats", "--window", "5m", stdout=out, no_color=True)
-    text = out.getvalue()
-    assert "2 requests" in text
-    assert "items/<int:pk>/" in text
-    out = io.StringIO()
-    call_command("perfstats", "--json", "--window", "all", stdout=out)
-    data = json.loads(out.getvalue())
-    assert data["routes"]["items/<int:pk>/"]["count"] == 2
-    for key in (
-        "requests_processed",
-        "avg_response_time",
-        "memory_usage",
-        "cpu_usage",
-        "uptime_seconds",
-        "counters",
-        "metrics",
-        "routes",
-    ):
-        assert key in data
-
-
-def test_perfstats_watch_repeats_and_rejects_bad_input() -> None:
-    out = io.StringIO()
-    call_command("perfstats", "--watch", "0.01", "--count", "2", stdout=out, no_color=True)
-    assert out.getvalue().count("window 5m") == 2
-    with pytest.raises(CommandError, match="--window"):
-        call_command("perfstats", "--window", "7d")
-    with pytest.raises(CommandError, match="--watch"):
-        call_command("perfstats", "--watch", "-1")
-
-
-def test_perfreset_clears(client: Client) -> None:
-    client.get("/ok/")
-    assert snapshot().histogram("perfsuite_http_request_seconds").count == 1
-    out = io.StringIO()
-    call_command("perfreset", stdout=out)
-    assert "cleared" in out.getvalue()
-    assert snapshot().histogram("perfsuite_http_request_seconds").count == 0
-
-
-def test_missing_middleware_is_a_warning() -> None:
-    from django.conf import settings
-
-    middleware = [m for m in settings.MIDDLEWARE if "PerformanceMiddleware" not in m]
-    with override_settings(MIDDLEWARE=middleware):
-        ids = [m.id for m in run_checks()]
-    assert "perfsuite.W101" in ids
-    moved = [*middleware, "perfsuite.perf_monitor.middleware.PerformanceMiddleware"]
-    with override_settings(MIDDLEWARE=moved):
-        ids = [m.id for m in run_checks()]
-    assert "perfsuite.W102" in ids
-
-
-def test_bad_prometheus_ips_setting_is_a_check_error() -> None:
-    with override_settings(PERFSUITE={"PROMETHEUS_ALLOWED_IPS": ["999.1.1.1"]}):
-        ids = [m.id for m in run_checks()]
-    assert "perfsuite.E002" in ids
-
-
 @pytest.mark.redis
 def test_prometheus_sums_every_process_on_the_redis_store(client: Client, redis_url: str) -> None:
     from perfsuite.core.metrics import Registry
@@ -143,12 +82,6 @@ def test_prometheus_sums_every_process_on_the_redis_store(client: Client, redis_
         text = client.get("/metrics/").content.decode()
     labels = 'method="GET",route="items/<int:pk>/",status="2xx"'
     assert "perfsuite_http_request_seconds_count{" + labels + "} 5.0" in text
-
-
-def _families(text: str) -> dict[str, object]:
-    from prometheus_client.parser import text_string_to_metric_families
-
-    return {family.name: family for family in text_string_to_metric_families(text)}
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
