@@ -31,7 +31,7 @@ if redis_binary():
     server.start()
     os.environ["BENCH_REDIS_URL"] = server.url
 
-os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.bench_cache_settings"
+os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings.cache"
 import django  # noqa: E402
 
 django.setup()

@@ -19,7 +19,7 @@ REPS = 5 if QUICK else 7
 
 var = tempfile.mkdtemp(prefix="perfsuite-bench-")
 os.environ["PERFSUITE_VAR_DIR"] = var
-os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.http_settings"
+os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings.http"
 import django  # noqa: E402
 
 django.setup()

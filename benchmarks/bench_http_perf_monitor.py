@@ -53,7 +53,7 @@ def main() -> None:
         print("wrk not installed (apt-get install wrk): skipped")
         return
     var = Path(tempfile.mkdtemp(prefix="perfsuite-bench-"))
-    env = demo_env(PERFSUITE_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="benchmarks.http_settings")
+    env = demo_env(PERFSUITE_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="benchmarks.settings.http")
     for args in (
         ("migrate", "--noinput"),
         ("seed_demo", "--products", "500", "--users", "5", "--posts", "10"),

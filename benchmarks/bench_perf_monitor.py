@@ -14,7 +14,7 @@ import time
 
 from common import asgi_request, environ, setup_django, side_by_side, table
 
-setup_django("benchmarks.bench_settings")
+setup_django("benchmarks.settings.middleware")
 
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402

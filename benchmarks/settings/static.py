@@ -11,7 +11,7 @@ import os
 SECRET_KEY = "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
-ROOT_URLCONF = "benchmarks.bench_urls"
+ROOT_URLCONF = "benchmarks.settings.middleware_urls"
 INSTALLED_APPS = ["django.contrib.staticfiles", "perfsuite.static_opt"]
 OURS = "perfsuite.static_opt.middleware.StaticFilesMiddleware"
 WHITENOISE = "whitenoise.middleware.WhiteNoiseMiddleware"

@@ -3,7 +3,7 @@
 SECRET_KEY = "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
-ROOT_URLCONF = "benchmarks.bench_urls"
+ROOT_URLCONF = "benchmarks.settings.middleware_urls"
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",

@@ -5,7 +5,7 @@ import os
 SECRET_KEY = "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
-ROOT_URLCONF = "benchmarks.bench_cache_urls"
+ROOT_URLCONF = "benchmarks.settings.cache_urls"
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",

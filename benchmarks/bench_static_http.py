@@ -1,0 +1,116 @@
+"""StaticFilesMiddleware vs WhiteNoise over HTTP: gunicorn -w2 + wrk, bounded runs
+(needs Debian's wrk), side by side.
+
+    .venv/bin/python benchmarks/bench_static_http.py [--quick]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from common import ROOT
+from static_common import (
+    CASES,
+    OURS,
+    WHITENOISE,
+    WRK_REPS,
+    WRK_SECONDS,
+    call_wsgi,
+    cleanup,
+    prepare,
+    wsgi_handler,
+)
+
+
+# -- over HTTP ----------------------------------------------------------------------
+def wrk(port: int, path: str, headers: list[str]) -> dict[str, float]:
+    args = ["wrk", "-t2", "-c16", f"-d{WRK_SECONDS}s", "--latency"]
+    for header in headers:
+        args += ["-H", header]
+    out = subprocess.run(
+        [*args, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
+    ).stdout
+    if "Non-2xx or 3xx responses" in out or "Socket errors" in out:
+        raise SystemExit(f"wrk saw errors:\n{out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+    def pct(label: str) -> float:
+        m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)\b", out)
+        assert m, out
+        return float(m.group(1)) / {"us": 1000, "ms": 1, "s": 0.001}[m.group(2)]
+
+    return {"rps": rps, "p50": pct("50"), "p99": pct("99")}
+
+
+def over_http(big: str) -> None:
+    if not shutil.which("wrk"):
+        print("wrk not installed (apt-get install wrk): HTTP benchmark skipped\n")
+        return
+    from tests.helpers import demo_env
+    from tests.services import free_port, wait_for_port
+
+    env = demo_env(DJANGO_SETTINGS_MODULE="benchmarks.settings.static")
+    env.update({k: os.environ[k] for k in ("PERFSUITE_BENCH_SRC", "PERFSUITE_STATIC_ROOT")})
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    etags: dict[str, str] = {}
+    for name, stack in (("WhiteNoise 6.12", "whitenoise"), ("static_opt", "ours")):
+        handler = wsgi_handler([WHITENOISE if stack == "whitenoise" else OURS])
+        etags[name] = call_wsgi(handler, big, CASES["brotli"])[1]["ETag"]
+    cases = {
+        "brotli": lambda name: ["Accept-Encoding: gzip, deflate, br"],
+        "304": lambda name: ["Accept-Encoding: gzip, deflate, br", f"If-None-Match: {etags[name]}"],
+    }
+    for case, headers_for in cases.items():
+        results: dict[str, list[dict[str, float]]] = {"WhiteNoise 6.12": [], "static_opt": []}
+        names = list(results)
+        for rep in range(WRK_REPS):
+            for name in names[rep % 2 :] + names[: rep % 2]:
+                port = free_port()
+                stack = "whitenoise" if name.startswith("WhiteNoise") else "ours"
+                proc = subprocess.Popen(
+                    [gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", "project.wsgi"],
+                    cwd=ROOT,
+                    env={**env, "PERFSUITE_BENCH_STATIC": stack},
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                try:
+                    wait_for_port(port, 30)
+                    subprocess.run(
+                        ["wrk", "-t1", "-c4", "-d1s", f"http://127.0.0.1:{port}{big}"],
+                        capture_output=True,
+                    )
+                    results[name].append(wrk(port, big, headers_for(name)))
+                finally:
+                    proc.terminate()
+                    proc.wait(30)
+        print(f"## gunicorn -w2, wrk -t2 -c16 -d{WRK_SECONDS}s, 100 KB CSS, {case}\n")
+        print("| configuration | req/s (median) | p50 ms | p99 ms | throughput ratio |")
+        print("|---|---|---|---|---|")
+        base = results["WhiteNoise 6.12"]
+        for name, runs in results.items():
+            ratio = statistics.median(r["rps"] / b["rps"] for r, b in zip(runs, base, strict=True))
+            print(
+                f"| {name} | {statistics.median(r['rps'] for r in runs):,.0f} "
+                f"| {statistics.median(r['p50'] for r in runs):.2f} "
+                f"| {statistics.median(r['p99'] for r in runs):.2f} | x{ratio:.3f} |"
+            )
+        print()
+
+
+def main() -> None:
+    big = prepare()
+    try:
+        over_http(big)
+    finally:
+        cleanup()
+
+
+if __name__ == "__main__":
+    main()
