@@ -43,6 +43,20 @@ def load(port: int, count: int) -> None:
         assert set(pool.map(get, range(count))) == {200}
 
 
+def wait_until_ready(port: int, seconds: float = 60) -> None:
+    """Prometheus listens before its storage is ready (503 until then)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "Prometheus never became ready"
+        time.sleep(0.2)
+
+
 def query(port: int, expr: str) -> list[dict[str, Any]]:
     url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
     with urllib.request.urlopen(url, timeout=10) as response:
@@ -103,6 +117,7 @@ def test_prometheus_reads_what_the_dashboard_reads(tmp_path: Path, redis_url: st
             stderr=subprocess.DEVNULL,
         )
         wait_for_port(prom_port, timeout=30)
+        wait_until_ready(prom_port)
         expr = 'sum(perfsuite_http_request_seconds_count{route="products/"})'
         deadline = time.monotonic() + 30
         while not query(prom_port, expr):
