@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.http import HttpResponse
 
-from perfsuite.core.headers import set_headers
+from perfsuite.core.headers import set_header, set_headers
 
 #: variants kept per entry (the oldest is dropped first)
 MAX_VARIANTS = 8
@@ -99,5 +99,5 @@ def response_from(variant: Variant, now: float) -> HttpResponse:
     response = HttpResponse(variant.content, status=variant.status)
     # Stored headers were validated when the response was made: restore them as is.
     set_headers(response, variant.headers)
-    set_headers(response, (("Age", str(max(0, int(now - variant.created)))),))
+    set_header(response, "Age", str(max(0, int(now - variant.created))))
     return response

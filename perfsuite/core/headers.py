@@ -23,6 +23,14 @@ FAST = isinstance(getattr(ResponseHeaders({}), "_store", None), dict)
 Store = dict[str, tuple[str, str]]
 
 
+def set_header(response: HttpResponseBase, name: str, value: str) -> None:
+    """Set one header whose name and value are known to be valid (ASCII, no CR/LF)."""
+    if FAST:
+        response.headers._store[name.lower()] = (name, value)
+    else:  # pragma: no cover - a Django without ResponseHeaders._store
+        response.headers[name] = value
+
+
 def set_headers(response: HttpResponseBase, pairs: Iterable[tuple[str, str]]) -> None:
     """Set headers whose names and values are known to be valid (ASCII, no CR/LF)."""
     if FAST:

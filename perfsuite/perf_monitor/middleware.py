@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponseBase
 
 from perfsuite.core import timing
 from perfsuite.core.conf import perf_settings
-from perfsuite.core.headers import set_headers
+from perfsuite.core.headers import set_header
 
 from . import metrics
 
@@ -161,13 +161,13 @@ def add_headers(
     # Our values are ASCII by construction (numbers, tokens, escaped quoted-strings):
     # written straight into the header store, skipping a per-header charset check.
     if settings["RESPONSE_TIME_HEADER"]:
-        set_headers(response, (("X-Response-Time", f"{elapsed:.3f}s"),))
+        set_header(response, "X-Response-Time", f"{elapsed:.3f}s")
     if settings["SERVER_TIMING"]:
         mode = settings["SERVER_TIMING_DETAILS"]
         details = mode != "none" and request is not None and _details(mode, request, user)
         ours = server_timing_value(elapsed, details, settings["SERVER_TIMING_MAX_ENTRIES"])
         existing = headers.get("Server-Timing")
-        set_headers(response, (("Server-Timing", f"{existing}, {ours}" if existing else ours),))
+        set_header(response, "Server-Timing", f"{existing}, {ours}" if existing else ours)
         origin = settings["TIMING_ALLOW_ORIGIN"]
         if origin and "Timing-Allow-Origin" not in response.headers:
             response.headers["Timing-Allow-Origin"] = origin
