@@ -61,3 +61,16 @@ def server_command(server: str, port: int, workers: int = 2) -> list[str]:
         *(str(VENV_BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port)),
         "project.asgi:application",
     ]
+
+
+def seeded_demo(var_dir: str, **extra: str) -> dict[str, str]:
+    """The environment of a demo site migrated, seeded small and with metrics reset."""
+    env = demo_env(PERFSUITE_VAR_DIR=var_dir, **extra)
+    for args in (
+        ("migrate", "--noinput"),
+        ("seed_demo", "--products", "60", "--users", "2", "--posts", "4"),
+        ("perfreset",),
+    ):
+        result = manage(*args, env=env)
+        assert result.returncode == 0, result.stderr
+    return env

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, demo_env, manage
+from tests.helpers import ROOT, manage, seeded_demo
 from tests.services import free_port, wait_for_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
@@ -20,14 +20,7 @@ N = 400
 
 
 def test_four_gunicorn_workers_report_exactly_n(tmp_path: Path, redis_url: str) -> None:
-    env = demo_env(PERFSUITE_VAR_DIR=str(tmp_path), REDIS_URL=redis_url)
-    for args in (
-        ("migrate", "--noinput"),
-        ("seed_demo", "--products", "60", "--users", "2", "--posts", "4"),
-    ):
-        result = manage(*args, env=env)
-        assert result.returncode == 0, result.stderr
-    assert manage("perfreset", env=env).returncode == 0
+    env = seeded_demo(str(tmp_path), REDIS_URL=redis_url)
     port = free_port()
     gunicorn = subprocess.Popen(
         [

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import ROOT, demo_env, manage, server_command
+from tests.helpers import ROOT, manage, seeded_demo, server_command
 from tests.services import free_port, missing, wait_for_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
@@ -82,15 +82,7 @@ def scrape_config(target: int, path: Path) -> Path:
 
 def test_prometheus_reads_what_the_dashboard_reads(tmp_path: Path, redis_url: str) -> None:
     binary = prometheus_binary()
-    env = demo_env(
-        PERFSUITE_VAR_DIR=str(tmp_path), REDIS_URL=redis_url, PERFSUITE_PROMETHEUS_TOKEN=TOKEN
-    )
-    for args in (
-        ("migrate", "--noinput"),
-        ("seed_demo", "--products", "60", "--users", "2", "--posts", "4"),
-    ):
-        assert manage(*args, env=env).returncode == 0
-    assert manage("perfreset", env=env).returncode == 0
+    env = seeded_demo(str(tmp_path), REDIS_URL=redis_url, PERFSUITE_PROMETHEUS_TOKEN=TOKEN)
     port, prom_port = free_port(), free_port()
     gunicorn = subprocess.Popen(
         server_command("gunicorn", port, workers=4),

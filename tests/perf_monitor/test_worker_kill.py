@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import ROOT, demo_env, manage, server_command
+from tests.helpers import ROOT, manage, seeded_demo, server_command
 from tests.services import free_port, wait_for_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
@@ -30,14 +30,7 @@ N = 3000
 
 
 def test_a_sigkilled_worker_loses_no_request(tmp_path: Path, redis_url: str) -> None:
-    env = demo_env(PERFSUITE_VAR_DIR=str(tmp_path), REDIS_URL=redis_url)
-    for args in (
-        ("migrate", "--noinput"),
-        ("seed_demo", "--products", "60", "--users", "2", "--posts", "4"),
-    ):
-        result = manage(*args, env=env)
-        assert result.returncode == 0, result.stderr
-    assert manage("perfreset", env=env).returncode == 0
+    env = seeded_demo(str(tmp_path), REDIS_URL=redis_url)
     port = free_port()
     gunicorn = subprocess.Popen(
         server_command("gunicorn", port, workers=4),
