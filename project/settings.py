@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "perfsuite.perf_monitor.middleware.PerformanceMiddleware",
     "perfsuite.static_opt.middleware.StaticFilesMiddleware",
+    "perfsuite.query_opt.middleware.QueryInstrumentationMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -118,6 +119,9 @@ else:
     }
     CELERY_RESULT_BACKEND = "file://" + str(_results_dir)
     PERFSUITE = {"STORE": "local"}
+
+# The demo shows every Server-Timing entry (db, cache, ...) while DEBUG is on.
+PERFSUITE["SERVER_TIMING_DETAILS"] = "all" if DEBUG else "staff"
 
 # The Prometheus URL (/metrics/) is closed by default: a bearer token opens it.
 if os.environ.get("PERFSUITE_PROMETHEUS_TOKEN"):

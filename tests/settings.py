@@ -33,7 +33,8 @@ if postgres_bin_dir() is not None:
 DATABASE_ROUTERS = ["tests.routers.ActiveAliasRouter"]
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-PERFSUITE = {"STORE": "local"}
+# An N+1 in any test request fails it (the demo only logs them).
+PERFSUITE = {"STORE": "local", "N_PLUS_ONE_MODE": "raise"}
 # Never the checkout's own staticfiles/ (which `make demo` fills): tests that need
 # collected files collect into roots of their own.
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="perfsuite-test-static-"))

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from . import conf  # noqa: F401  (declares this app's PERFSUITE keys)
+
 
 class QueryOptConfig(AppConfig):
     name = "perfsuite.query_opt"
@@ -12,4 +14,7 @@ class QueryOptConfig(AppConfig):
     def ready(self) -> None:
         from perfsuite.core.checks import register_checks
 
+        from .instrumentation import install_everywhere
+
         register_checks()
+        install_everywhere()  # connections opened later get it as they connect

@@ -9,6 +9,7 @@ urlpatterns = [
     path("products/", views.product_list, name="products"),
     path("products/<int:pk>/", views.product_detail, name="product-detail"),
     path("posts/", views.post_list, name="posts"),
+    path("posts/slow/", views.slow_posts, name="posts-slow"),
     path("posts/<int:pk>/", views.post_detail, name="post-detail"),
     path("profile/", views.profile, name="profile"),
     path("tasks/demo/", views.run_demo_task, name="demo-task"),

@@ -66,6 +66,20 @@ def post_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+def slow_posts(request: HttpRequest) -> HttpResponse:
+    """The posts page written the slow way on purpose: one query per author (N+1).
+
+    query_opt finds it: Admin -> Performance lists the finding with this file's
+    line; the test settings turn findings into errors.
+    """
+    posts = list(
+        Post.objects.filter(status=Post.Status.PUBLISHED).order_by("-created_at", "-pk")[:50]
+    )
+    rows = [(post, post.author.username) for post in posts]  # N+1: no select_related
+    return render(request, "shop/slow_posts.html", {"rows": rows})
+
+
+@require_GET
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(
         Post.objects.select_related("author"), pk=pk, status=Post.Status.PUBLISHED

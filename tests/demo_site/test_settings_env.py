@@ -42,7 +42,8 @@ def test_no_environment_gives_embedded_defaults(tmp_path) -> None:
     assert got["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     assert got["broker"] == "filesystem://"
     assert got["results"].startswith("file://")
-    assert got["perfsuite"] == {"STORE": "local"}
+    # the demo shows every Server-Timing entry while DEBUG is on (the default)
+    assert got["perfsuite"] == {"STORE": "local", "SERVER_TIMING_DETAILS": "all"}
     assert got["debug"] is True
 
 
@@ -63,7 +64,7 @@ def test_redis_url_selects_django_redis_broker_and_metrics_store() -> None:
     assert got["cache_location"] == url
     assert got["broker"] == url
     assert got["results"] == url
-    assert got["perfsuite"] == {"STORE": "redis", "REDIS_URL": url}
+    assert got["perfsuite"] == {"STORE": "redis", "REDIS_URL": url, "SERVER_TIMING_DETAILS": "all"}
     assert got["engine"] == "django.db.backends.sqlite3"
 
 
