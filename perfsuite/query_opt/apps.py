@@ -13,8 +13,11 @@ class QueryOptConfig(AppConfig):
 
     def ready(self) -> None:
         from perfsuite.core.checks import register_checks
+        from perfsuite.core.panels import register
 
         from .instrumentation import install_everywhere
+        from .panels import QueryPanel
 
         register_checks()
+        register(QueryPanel())
         install_everywhere()  # connections opened later get it as they connect

@@ -147,3 +147,26 @@ def test_the_demo_slow_page_is_a_finding_with_its_line(posts: str) -> None:
         fast = Client().get("/posts/")
         assert fast.status_code == 200
         assert re.search(r'db;dur=[0-9.]+;desc="[1-4] queries"', fast["Server-Timing"])
+
+
+def test_the_dashboard_panel_lists_routes_and_findings(posts: str) -> None:
+    from django.contrib.auth.models import User
+
+    from project.settings import MIDDLEWARE as demo_middleware
+
+    get("wsgi", "/joined/")
+    get("wsgi", "/n-plus-one/")
+    staff = Client()
+    staff.force_login(User.objects.create_superuser("dba", "dba@example.com", "pw"))
+    with override_settings(ROOT_URLCONF="project.urls", MIDDLEWARE=demo_middleware):
+        data = staff.get("/admin/performance/data.json?window=5m").json()
+        page = staff.get("/admin/performance/").content.decode()
+    panel = next(p for p in data["panels"] if p["id"] == "query_opt")
+    stats = panel["stats"]
+    assert stats["n_plus_one"] == 1
+    rows = {row["route"]: row for row in stats["routes"]}
+    assert rows["n-plus-one/"]["queries_mean"] == 21 and rows["n-plus-one/"]["n_plus_one"] == 1
+    assert rows["joined/"]["queries_mean"] == 1
+    assert stats["recent"][0]["caller"] == line_of("N_PLUS_ONE_LINE")
+    assert "Database queries" in page
+    assert line_of("N_PLUS_ONE_LINE") in page

@@ -1,0 +1,65 @@
+"""The "Database queries" panel of the performance dashboard, and the figures it shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from perfsuite.core.panels import Panel
+from perfsuite.core.stores.base import Snapshot
+
+from .detection import recent_findings
+from .metrics import FINDINGS, QUERIES, QUERY_SECONDS
+
+
+class QueryPanel(Panel):
+    id = "query_opt"
+    title = "Database queries"
+    template_name = "perfsuite/query_opt/panel.html"
+    order = 20
+
+    def get_stats(self, snapshot: Snapshot) -> dict[str, Any]:
+        """Queries per request by route (all workers), N+1 findings, the latest ones."""
+        return figures(snapshot)
+
+
+def figures(snapshot: Snapshot) -> dict[str, Any]:
+    mapping = snapshot.mapping
+    findings: dict[str, float] = {}
+    for series in snapshot.series(FINDINGS.name):
+        route = series.labels["route"]
+        findings[route] = findings.get(route, 0) + (series.value or 0)
+    routes: list[dict[str, Any]] = []
+    total_queries = 0.0
+    total_requests = 0
+    for key, hist in snapshot.histograms.items():
+        if key.name != QUERIES.name:
+            continue
+        route = key.label_dict["route"]
+        seconds = snapshot.histogram(QUERY_SECONDS.name, route=route)
+        total_queries += hist.sum
+        total_requests += hist.count
+        routes.append(
+            {
+                "route": route,
+                "requests": hist.count,
+                "queries_mean": hist.mean,
+                "queries_p95": hist.quantile(0.95, mapping),
+                "queries_max": hist.max if hist.count else None,
+                "db_ms_p95": (seconds.quantile(0.95, mapping) or 0) * 1000,
+                "n_plus_one": int(findings.get(route, 0)),
+            }
+        )
+    routes.sort(key=_rank)
+    return {
+        "requests": total_requests,
+        "queries": int(total_queries),
+        "queries_per_request": total_queries / total_requests if total_requests else None,
+        "n_plus_one": int(sum(findings.values())),
+        "routes": routes[:50],
+        "recent": recent_findings()[:10],
+    }
+
+
+def _rank(row: dict[str, Any]) -> tuple[int, float, str]:
+    """Routes with findings first, then the most queries per request."""
+    return (-int(row["n_plus_one"]), -float(row["queries_mean"] or 0), str(row["route"]))
