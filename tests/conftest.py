@@ -63,6 +63,18 @@ def db_alias(request) -> Iterator[str]:  # type: ignore[no-untyped-def]
     routers.ACTIVE["alias"] = "default"
 
 
+@pytest.fixture
+def postgres_alias(request) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A database test that needs a server database (concurrent writers): PostgreSQL only."""
+    if "postgres" not in settings.DATABASES:
+        missing("PostgreSQL server (pg_ctl)", "postgresql")
+    request.getfixturevalue("postgres_server")
+    request.getfixturevalue("django_db_setup")
+    routers.ACTIVE["alias"] = "postgres"
+    yield "postgres"
+    routers.ACTIVE["alias"] = "default"
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     binary = redis_binary()
