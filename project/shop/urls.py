@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import people, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,5 +12,8 @@ urlpatterns = [
     path("posts/slow/", views.slow_posts, name="posts-slow"),
     path("posts/<int:pk>/", views.post_detail, name="post-detail"),
     path("profile/", views.profile, name="profile"),
+    path("users/", people.user_search, name="users"),
+    path("users/search.json", people.user_search_json, name="users-json"),
+    path("users/<int:pk>/", people.user_detail, name="user-detail"),
     path("tasks/demo/", views.run_demo_task, name="demo-task"),
 ]
