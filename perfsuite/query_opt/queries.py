@@ -18,7 +18,7 @@ Each has an ``a``-prefixed async twin.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from asgiref.sync import sync_to_async
 from django.db import connections
@@ -29,11 +29,12 @@ from django.db.models import (
     Model,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
 )
 from django.db.models.functions import Coalesce
+
+from . import search as text_search
 
 MAX_PAGE_SIZE = 100
 #: with count="estimated", the planner's figure is used above this many rows
@@ -46,7 +47,12 @@ class OptimizedQuerySet(QuerySet[Any]):
     posts_relation = "posts"
     post_author_field = "author"
     post_order = ("-created_at", "-pk")
-    search_fields = ("username", "first_name", "last_name", "profile__location")
+    #: the fields a search matches (on the model's own table, so an index serves them)
+    search_fields = ("username", "first_name", "last_name")
+    #: misspelt names are found by trigram similarity on this field (PostgreSQL)
+    trigram_field: str | None = "username"
+    #: a search's order, unique and stable: what a keyset cursor continues from
+    search_order = ("username", "pk")
 
     @classmethod
     def for_model(cls, model: type[Model], using: str | None = None) -> OptimizedQuerySet:
@@ -87,31 +93,41 @@ class OptimizedQuerySet(QuerySet[Any]):
         return self.annotate(post_count=counted).order_by("-post_count", "pk")
 
     def search(
-        self, query: str, page: Any = 1, page_size: Any = 20, count: str = "exact"
+        self,
+        query: str,
+        page: Any = 1,
+        page_size: Any = 20,
+        count: str = "exact",
+        cursor: str | None = None,
     ) -> dict[str, Any]:
         """The guide's result: ``users``, ``total_count``, ``page``, ``page_size``,
-        ``total_pages`` (and ``total_count_is_estimate``). Bad input is a ValueError."""
+        ``total_pages``, plus ``total_count_is_estimate`` and ``next_cursor`` (None on
+        the last page). With ``cursor`` (an earlier ``next_cursor``) the page is read
+        by keyset, not offset: stable under inserts, the same cost at any depth.
+        Bad input, a forged cursor included, is a ValueError."""
         page = _positive(page, "page", 10**6)
         page_size = _positive(page_size, "page_size", MAX_PAGE_SIZE)
         if count not in COUNT_MODES:
             raise ValueError(f"count must be one of {', '.join(COUNT_MODES)}, got {count!r}")
         text = (query or "").strip()[:200]
-        matches = self.with_post_counts().select_related(self.profile_relation)
-        if text:
-            condition = Q()
-            for field in self.search_fields:
-                condition |= Q(**{f"{field}__icontains": text})
-            matches = matches.filter(condition)
-        start = (page - 1) * page_size
-        users = list(matches[start : start + page_size])
-        total: int | None
-        estimate = False
-        if count == "none":
-            total = None
-        elif count == "estimated" and (guess := _planner_rows(matches)) is not None:
-            total, estimate = (guess, True) if guess > ESTIMATE_ABOVE else (matches.count(), False)
+        matches = cast(
+            OptimizedQuerySet,
+            text_search.text_filter(self, text, self.search_fields, self.trigram_field),
+        )
+        rows: QuerySet[Any] = (
+            matches.with_post_counts()
+            .select_related(self.profile_relation)
+            .order_by(*self.search_order)
+        )
+        if cursor is not None:
+            key, page = text_search.read_cursor(cursor, text)
+            rows = text_search.after(rows, self.search_order, key)
+            users = list(rows[: page_size + 1])
         else:
-            total = matches.count()
+            start = (page - 1) * page_size
+            users = list(rows[start : start + page_size + 1])
+        more, users = len(users) > page_size, users[:page_size]
+        total, estimate = _count(matches, count)
         return {
             "users": users,
             "total_count": total,
@@ -119,6 +135,11 @@ class OptimizedQuerySet(QuerySet[Any]):
             "page": page,
             "page_size": page_size,
             "total_pages": None if total is None else max(1, -(-total // page_size)),
+            "next_cursor": (
+                text_search.make_cursor(users[-1], self.search_order, text, page + 1)
+                if more
+                else None
+            ),
         }
 
     async def awith_recent_posts(self, user_id: Any, limit: int = 10) -> Any:
@@ -128,12 +149,21 @@ class OptimizedQuerySet(QuerySet[Any]):
         return await sync_to_async(self.search)(query, **kwargs)
 
 
+def _count(matches: QuerySet[Any], mode: str) -> tuple[int | None, bool]:
+    if mode == "none":
+        return None, False
+    guess = _planner_rows(matches) if mode == "estimated" else None
+    if guess is not None and guess > ESTIMATE_ABOVE:
+        return guess, True
+    return matches.count(), False
+
+
 def _planner_rows(queryset: QuerySet[Any]) -> int | None:
     """PostgreSQL's estimate of a query's rows (EXPLAIN, nothing executed); None elsewhere."""
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
-    sql, params = queryset.query.sql_with_params()
+    sql, params = queryset.query.get_compiler(queryset.db).as_sql()
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]

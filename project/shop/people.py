@@ -1,10 +1,12 @@
 """The demo's user pages, on query_opt's ``OptimizedQuerySet``.
 
 - ``/users/?q=…&page=…``: search with pagination and totals (HTML);
-- ``/users/search.json?q=…&page=…&page_size=…&count=…``: the guide's dict as JSON;
+- ``/users/search.json?q=…&page=…&page_size=…&count=…&cursor=…``: the guide's dict as
+  JSON; ``next_cursor`` (signed) reads the next page by keyset;
 - ``/users/<id>/``: a user, their profile and recent posts in at most 3 queries.
 
-Bad paging input answers 400 with the reason, never a 500 or an unbounded query.
+Bad paging input (a forged cursor too) answers 400 with the reason, never a 500 or an
+unbounded query.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ def user_search_json(request: HttpRequest) -> JsonResponse:
             page=params.get("page", 1),
             page_size=params.get("page_size", 20),
             count=params.get("count", "exact"),
+            cursor=params.get("cursor"),
         )
     except ValueError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
