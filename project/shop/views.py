@@ -67,16 +67,18 @@ def post_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def slow_posts(request: HttpRequest) -> HttpResponse:
-    """The posts page written the slow way on purpose: one query per author (N+1).
+    """The latest 100 posts written the slow way on purpose: one query per author (N+1,
+    101 queries). ``?fixed=1`` shows the same page with ``select_related``: 1 query.
 
-    query_opt finds it: Admin -> Performance lists the finding with this file's
-    line; the test settings turn findings into errors.
+    query_opt finds the slow one: Admin -> Performance lists the finding with this
+    file's line; the test settings turn findings into errors.
     """
-    posts = list(
-        Post.objects.filter(status=Post.Status.PUBLISHED).order_by("-created_at", "-pk")[:50]
-    )
-    rows = [(post, post.author.username) for post in posts]  # N+1: no select_related
-    return render(request, "shop/slow_posts.html", {"rows": rows})
+    fixed = request.GET.get("fixed") == "1"
+    posts = Post.objects.filter(status=Post.Status.PUBLISHED).order_by("-created_at", "-pk")
+    if fixed:
+        posts = posts.select_related("author")
+    rows = [(post, post.author.username) for post in posts[:100]]  # N+1 unless fixed
+    return render(request, "shop/slow_posts.html", {"rows": rows, "fixed": fixed})
 
 
 @require_GET
