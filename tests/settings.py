@@ -29,6 +29,8 @@ if postgres_bin_dir() is not None:
         "USER": "postgres",
         "NAME": "perfsuite",
         "TEST": {"NAME": "test_perfsuite"},
+        # Django's psycopg pool, as in production (query_opt's pool tests read it)
+        "OPTIONS": {"pool": {"min_size": 1, "max_size": 4}},
     }
 DATABASE_ROUTERS = ["tests.routers.ActiveAliasRouter"]
 

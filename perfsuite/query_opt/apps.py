@@ -15,9 +15,14 @@ class QueryOptConfig(AppConfig):
         from perfsuite.core.checks import register_checks
         from perfsuite.core.panels import register
 
+        from .checks import CHECKS
         from .instrumentation import install_everywhere
         from .panels import QueryPanel
+        from .pool import install as install_pool_sampler
+        from .pool_panel import PoolPanel
 
-        register_checks()
+        register_checks(self.name, *CHECKS)
         register(QueryPanel())
+        register(PoolPanel())  # shown on Admin -> Performance
+        install_pool_sampler()  # reads the pools once one is in use, never per request
         install_everywhere()  # connections opened later get it as they connect
