@@ -23,5 +23,10 @@ register_defaults(
         "N_PLUS_ONE_ALLOW": Option(
             (), str_list, "Routes or SQL fingerprints (prefixes) whose repeats are not findings."
         ),
+        "UNUSED_EAGER_MODE": Option(
+            "inherit",
+            choice("inherit", "off", "log", "warn", "raise"),
+            "What an unused select_related/prefetch_related does; 'inherit': as N_PLUS_ONE_MODE.",
+        ),
     }
 )

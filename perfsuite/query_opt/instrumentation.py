@@ -41,6 +41,10 @@ class QueryLog:
     shapes: dict[str, int] = field(default_factory=dict)
     statements: list[str] = field(default_factory=list)
     silenced: int = 0
+    #: the fingerprint of the latest query (what loaded an eager relation)
+    last_shape: str = ""
+    #: the request's unused-eager-load tracker (:mod:`.eager`), None when not tracked
+    eager: Any = None
 
     def duplicates(self) -> int:
         """Queries beyond the first of each SQL shape."""
@@ -64,7 +68,8 @@ def current() -> QueryLog | None:
 
 @contextmanager
 def silence_n_plus_one() -> Iterator[None]:
-    """Repeats inside this block are not findings (a loop you mean)."""
+    """Repeats inside this block are not findings (a loop you mean), and relations
+    loaded eagerly inside it are not tracked for unused eager loading."""
     log = _current.get()
     if log is not None:
         log.silenced += 1
@@ -98,6 +103,7 @@ def _record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> An
         shape = fingerprint(sql)
         seen = log.shapes.get(shape, 0) + 1
         log.shapes[shape] = seen
+        log.last_shape = shape
         if log.keep_sql:
             log.statements.append(sql)
         if seen == log.threshold and log.on_repeat is not None and not log.silenced:

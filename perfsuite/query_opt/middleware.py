@@ -4,13 +4,15 @@ Hand-written hybrid middleware. For each request it opens a
 :class:`~.instrumentation.QueryLog`, and at the end adds a ``db`` entry to the
 request timing context (``Server-Timing: db;dur=…;desc="N queries"`` through
 perf_monitor, where its details are shown), records the route's query count and
-query time, and counts N+1 findings (:mod:`.detection`). Place it after
+query time, and counts N+1 findings (:mod:`.detection`) and unused eager loads
+(:mod:`.eager`, reported once the response is done). Place it after
 ``PerformanceMiddleware``; it costs a few microseconds per query (see
 docs/query_opt.md) and nothing when ``QUERY_INSTRUMENTATION`` is off.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -20,9 +22,11 @@ from django.http import HttpRequest
 from perfsuite.core import timing
 from perfsuite.core.conf import perf_settings
 
-from . import metrics
-from .detection import Detector
+from . import eager, metrics
+from .detection import N_PLUS_ONE, Detector, request_boundary
 from .instrumentation import QueryLog, begin, end, install_everywhere
+
+logger = logging.getLogger("perfsuite.query_opt")
 
 
 class QueryInstrumentationMiddleware:
@@ -33,6 +37,7 @@ class QueryInstrumentationMiddleware:
         if not perf_settings.QUERY_INSTRUMENTATION:
             raise MiddlewareNotUsed
         install_everywhere()
+        eager.install()
         self.get_response = get_response
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
@@ -44,25 +49,40 @@ class QueryInstrumentationMiddleware:
         log, detector = _open(request)
         token = begin(log)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             end(token)
             _close(request, log, detector)
+        _unused(request, response, log, detector)
+        return response
 
     async def __acall__(self, request: HttpRequest) -> Any:
         log, detector = _open(request)
         token = begin(log)
         try:
-            return await self.get_response(request)
+            response = await self.get_response(request)
         finally:
             end(token)
             _close(request, log, detector)
+        _unused(request, response, log, detector)
+        return response
+
+
+request_boundary(QueryInstrumentationMiddleware.__call__, QueryInstrumentationMiddleware.__acall__)
 
 
 def _open(request: HttpRequest) -> tuple[QueryLog, Detector]:
     conf = perf_settings.as_dict()
-    detector = Detector(request, conf["N_PLUS_ONE_MODE"], tuple(conf["N_PLUS_ONE_ALLOW"]))
-    return QueryLog(threshold=int(conf["N_PLUS_ONE_THRESHOLD"]), on_repeat=detector), detector
+    detector = Detector(
+        request,
+        conf["N_PLUS_ONE_MODE"],
+        tuple(conf["N_PLUS_ONE_ALLOW"]),
+        conf["UNUSED_EAGER_MODE"],
+    )
+    log = QueryLog(threshold=int(conf["N_PLUS_ONE_THRESHOLD"]), on_repeat=detector)
+    if detector.unused_mode != "off":
+        log.eager = eager.EagerTracker()
+    return log, detector
 
 
 def _close(request: HttpRequest, log: QueryLog, detector: Detector) -> None:
@@ -70,5 +90,23 @@ def _close(request: HttpRequest, log: QueryLog, detector: Detector) -> None:
         timing.add("db", log.seconds, f"{log.count} queries")
     route = timing.route_of(request)
     metrics.record_request(route, log.count, log.seconds)
-    for _finding in detector.findings:
-        metrics.record_finding(route)
+    for finding in detector.findings:
+        if finding.kind == N_PLUS_ONE:
+            metrics.record_finding(route)
+
+
+def _unused(request: HttpRequest, response: Any, log: QueryLog, detector: Detector) -> None:
+    """Report the eager loads the request never read; a streamed body may still read
+    them after this, so a streaming response is not judged."""
+    if log.eager is None or not log.eager.loads or getattr(response, "streaming", False):
+        return
+    try:
+        loads = log.eager.unused()
+    except Exception:  # monitoring never fails a request
+        logger.warning("unused eager load check failed", exc_info=True)
+        return
+    found = detector.unused(loads)
+    route = timing.route_of(request)
+    for _finding in found:
+        metrics.record_unused_eager(route)
+    detector.raise_for(found)

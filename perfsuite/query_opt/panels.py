@@ -8,7 +8,7 @@ from perfsuite.core.panels import Panel
 from perfsuite.core.stores.base import Snapshot
 
 from .detection import recent_findings
-from .metrics import FINDINGS, QUERIES, QUERY_SECONDS
+from .metrics import FINDINGS, QUERIES, QUERY_SECONDS, UNUSED_EAGER
 
 
 class QueryPanel(Panel):
@@ -18,16 +18,15 @@ class QueryPanel(Panel):
     order = 20
 
     def get_stats(self, snapshot: Snapshot) -> dict[str, Any]:
-        """Queries per request by route (all workers), N+1 findings, the latest ones."""
+        """Queries per request by route (all workers), N+1 findings and unused eager
+        loads per route, the latest findings."""
         return figures(snapshot)
 
 
 def figures(snapshot: Snapshot) -> dict[str, Any]:
     mapping = snapshot.mapping
-    findings: dict[str, float] = {}
-    for series in snapshot.series(FINDINGS.name):
-        route = series.labels["route"]
-        findings[route] = findings.get(route, 0) + (series.value or 0)
+    findings = _per_route(snapshot, FINDINGS.name)
+    unused = _per_route(snapshot, UNUSED_EAGER.name)
     routes: list[dict[str, Any]] = []
     total_queries = 0.0
     total_requests = 0
@@ -47,6 +46,7 @@ def figures(snapshot: Snapshot) -> dict[str, Any]:
                 "queries_max": hist.max if hist.count else None,
                 "db_ms_p95": (seconds.quantile(0.95, mapping) or 0) * 1000,
                 "n_plus_one": int(findings.get(route, 0)),
+                "unused_eager": int(unused.get(route, 0)),
             }
         )
     routes.sort(key=_rank)
@@ -55,11 +55,21 @@ def figures(snapshot: Snapshot) -> dict[str, Any]:
         "queries": int(total_queries),
         "queries_per_request": total_queries / total_requests if total_requests else None,
         "n_plus_one": int(sum(findings.values())),
+        "unused_eager": int(sum(unused.values())),
         "routes": routes[:50],
         "recent": recent_findings()[:10],
     }
 
 
+def _per_route(snapshot: Snapshot, name: str) -> dict[str, float]:
+    counts: dict[str, float] = {}
+    for series in snapshot.series(name):
+        route = series.labels["route"]
+        counts[route] = counts.get(route, 0) + (series.value or 0)
+    return counts
+
+
 def _rank(row: dict[str, Any]) -> tuple[int, float, str]:
     """Routes with findings first, then the most queries per request."""
-    return (-int(row["n_plus_one"]), -float(row["queries_mean"] or 0), str(row["route"]))
+    found = int(row["n_plus_one"]) + int(row["unused_eager"])
+    return (-found, -float(row["queries_mean"] or 0), str(row["route"]))
