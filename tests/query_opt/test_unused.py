@@ -215,8 +215,8 @@ def test_a_load_made_by_django_itself_is_not_a_finding(posts: str) -> None:
     )
     client = Client()
     client.force_login(staff)
-    with override_settings(ROOT_URLCONF="project.urls", MIDDLEWARE=demo_middleware):
-        with settings(N_PLUS_ONE_MODE="raise"):
-            page = client.get("/admin/")
-    assert page.status_code == 200 and b"admin1" not in page.content.split(b"</header>")[-1]
+    demo = override_settings(ROOT_URLCONF="project.urls", MIDDLEWARE=demo_middleware)
+    with demo, settings(N_PLUS_ONE_MODE="raise"):
+        page = client.get("/admin/")
+    assert page.status_code == 200 and b"Recent actions" in page.content
     assert detection.recent_findings() == []
