@@ -62,9 +62,10 @@ def redis_binary() -> str | None:
 class PostgresServer:
     """A throw-away PostgreSQL cluster on 127.0.0.1 (run as user postgres when we are root)."""
 
-    def __init__(self, bin_dir: Path, port: int) -> None:
+    def __init__(self, bin_dir: Path, port: int, *, durable: bool = False) -> None:
         self.bin_dir = bin_dir
         self.port = port
+        self.durable = durable  # fsync and synchronous commits, as in production
         self.user = "postgres"
         self.base = Path(tempfile.mkdtemp(prefix="perfsuite-pg-"))
         self.data = self.base / "data"
@@ -106,13 +107,11 @@ class PostgresServer:
                 str(self.port),
                 "-k",
                 str(self.base),
-                "-F",
-                "-c",
-                "synchronous_commit=off",
                 "-c",
                 "full_page_writes=off",
                 "-c",
                 "max_connections=200",
+                *(() if self.durable else ("-F", "-c", "synchronous_commit=off")),
             ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -20,9 +20,11 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
-from django.db import router, transaction
+from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
+
+from .pg_copy import copy_batch, instance_builder
 
 M = TypeVar("M", bound=Model)
 #: ids per ``pk__in`` query (under SQLite's and PostgreSQL's parameter limits)
@@ -49,17 +51,21 @@ def bulk_create(
 ) -> int:
     """Insert ``rows`` (model instances or field dicts) in batches, in one transaction.
 
-    Memory holds one batch at a time, whatever the length of ``rows``. Returns the
-    number of rows inserted; an error rolls every batch back.
+    Memory holds one batch at a time, whatever the length of ``rows``. On PostgreSQL
+    a batch is written with ``COPY`` (:mod:`.pg_copy`; the instances' primary keys are
+    then not set), elsewhere with Django's ``bulk_create``. Returns the number of
+    rows inserted; an error rolls every batch back.
     """
     _check_size(batch_size)
     db = using or router.db_for_write(model)
     manager = model._default_manager.db_manager(db)
+    build = instance_builder(model)
     count = 0
     with transaction.atomic(using=db):
         for batch in _batches(rows, batch_size):
-            objects = [row if isinstance(row, model) else model(**row) for row in batch]
-            manager.bulk_create(objects, batch_size=batch_size)
+            objects = [row if isinstance(row, model) else build(row) for row in batch]
+            if not copy_batch(model, objects, connections[db]):
+                manager.bulk_create(objects, batch_size=batch_size)  # type: ignore[arg-type]
             count += len(objects)
             del objects, batch
             # Model instances with file fields hold reference cycles (FieldFile <->
