@@ -3,8 +3,9 @@
 - ``W301``: a pool's ``max_size`` is below the server's threads per process (gunicorn's
   ``--threads``, read from ``GUNICORN_CMD_ARGS`` or gunicorn's own command line): a
   thread beyond it waits for a connection, up to the pool's ``timeout``.
-- ``W302``: a pool was open when this process forked (or this process inherited one):
-  e.g. a query at import time in a gunicorn master started with ``--preload``.
+- ``W302``: this process was forked from one with an open pool (it dropped the pool
+  and opened its own): e.g. a query at import time in a gunicorn master started with
+  ``--preload``.
 - ``E303``: ``OPTIONS["pool"]`` has a ``check`` and this Django passes its own
   ``check=`` beside it: the first connection fails with a ``TypeError``.
 """
@@ -79,29 +80,20 @@ def check_pool_size(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
 
 
 def check_fork(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    messages: list[CheckMessage] = []
-    for alias in sorted(forks.forked_with):
-        messages.append(
-            Warning(
-                f"The connection pool of database {alias!r} was open when this process "
-                "forked; its children dropped it and opened their own.",
-                hint="Do not query the database before forking (gunicorn --preload, "
-                "Celery prefork): connect in the workers, or close the pool first with "
-                "connections[alias].close_pool().",
-                id="perfsuite.W302",
-            )
+    """In a child of a process that forked with a pool open (the parent only logs it:
+    it may be a test runner or a supervisor that never serves a request)."""
+    return [
+        Warning(
+            f"This process inherited the open connection pool of database {alias!r} "
+            f"from process {parent}, which had opened it before forking; this process "
+            "dropped it and opened its own.",
+            hint="Do not query the database before forking (gunicorn --preload, Celery "
+            "prefork): connect in the workers, or close the pool first with "
+            "connections[alias].close_pool().",
+            id="perfsuite.W302",
         )
-    for alias, parent in sorted(forks.inherited.items()):
-        messages.append(
-            Warning(
-                f"This process inherited the open connection pool of database {alias!r} "
-                f"from process {parent}; it dropped it and opened its own.",
-                hint="Do not query the database before forking (gunicorn --preload, "
-                "Celery prefork): connect in the workers.",
-                id="perfsuite.W302",
-            )
-        )
-    return messages
+        for alias, parent in sorted(forks.inherited.items())
+    ]
 
 
 def check_pool_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:

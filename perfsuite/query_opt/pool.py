@@ -14,7 +14,8 @@ With ``DATABASES[alias]["OPTIONS"]["pool"]`` Django (5.1+) keeps one
 - drops, in a child after ``os.fork()``, every pool it inherited (without closing
   it: that would end the parent's sessions) and the connection the forking thread
   had checked out of one, so a child opens its own and never shares a socket.
-  That a pool was open at a fork is kept for check ``perfsuite.W302``.
+  The child keeps what it dropped for check ``perfsuite.W302``; parent and child log
+  a warning (the parent once per alias).
 """
 
 from __future__ import annotations
@@ -234,7 +235,7 @@ class ForkRecord:
     """What this process knows about pools and forks (read by check W302)."""
 
     def __init__(self) -> None:
-        #: aliases whose pool was open when this process forked (the parent side)
+        #: aliases whose pool was open when this process forked (the parent, logged once)
         self.forked_with: set[str] = set()
         #: aliases whose open pool this process inherited, and the parent's pid
         self.inherited: dict[str, int] = {}
@@ -247,7 +248,15 @@ forks = ForkRecord()
 
 def _before_fork() -> None:
     try:
-        forks.forked_with.update(open_pools())
+        new = set(open_pools()) - forks.forked_with
+        if new:
+            forks.forked_with.update(new)
+            logger.warning(
+                "perfsuite: process %d forks with the database pool(s) %s open; the child "
+                "drops them and opens its own (do not query before forking)",
+                os.getpid(),
+                ", ".join(sorted(new)),
+            )
     except Exception:  # nothing may stop a fork
         pass
 

@@ -1,5 +1,6 @@
 """A pool open when a process forks (a preloaded gunicorn master): the child drops what it
-inherited and opens its own connection, never the parent's socket; check W302 says so.
+inherited and opens its own connection, never the parent's socket; check W302 says so
+in the child, the parent logs it.
 
 In a process of its own (the demo site on a PostgreSQL ``DATABASE_URL``, pooled by
 project/env.py), so the test run itself never forks with a pool open.
@@ -76,8 +77,6 @@ def test_a_child_opens_its_own_pool_and_w302_fires(
     assert child["again"] == child["backend"]
     assert out["parent_after"] == out["parent"]
     assert len(child["w302"]) == 1 and "inherited the open connection pool" in child["w302"][0]
-    assert (
-        len(out["parent_w302"]) == 1
-        and "was open when this process forked" in (out["parent_w302"][0])
-    )
+    assert out["parent_w302"] == []  # the parent (a runner, a master) only logs it
+    assert "forks with the database pool(s) default open" in result.stderr
     assert "dropped them; it opens its own" in result.stderr  # logged in the child
