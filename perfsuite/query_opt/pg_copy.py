@@ -19,7 +19,17 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import (
+    AutoField,
+    BigAutoField,
+    BigIntegerField,
+    CharField,
+    ForeignKey,
+    IntegerField,
+    Model,
+    SmallIntegerField,
+    TextField,
+)
 
 _MISSING = object()
 
@@ -71,17 +81,39 @@ def _prepare(
         for f in opts.concrete_fields
         if all(with_pk) or not (f.primary_key and getattr(f, "db_returning", False))
     ]
+    plan = [(field, _plain_type(field)) for field in fields]
     rows = []
     for obj in objects:
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+        if obj._state.fields_cache:  # related objects set: Django's unsaved-object check
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
         row = []
-        for field in fields:
-            value = field.pre_save(obj, add=True)
+        for field, plain in plan:
+            if plain is not None:
+                value = getattr(obj, field.attname)
+                if type(value) is plain:  # what get_db_prep_save would return unchanged
+                    row.append(value)
+                    continue
+            else:
+                value = field.pre_save(obj, add=True)
             if hasattr(value, "resolve_expression"):  # F(), Now(), DatabaseDefault...
                 return None
             row.append(field.get_db_prep_save(value, connection=connection))
         rows.append(tuple(row))
     return [f.column for f in fields], rows
+
+
+def _plain_type(field: Any) -> type | None:
+    """``str`` or ``int`` when the field (exactly Django's own class, not a subclass
+    that may override a hook) stores a value of that type as it is on PostgreSQL."""
+    target = field.target_field if field.is_relation and field.many_to_one else field
+    kind = type(target)
+    if type(field) not in (ForeignKey, kind):
+        return None
+    if kind in (CharField, TextField):
+        return str
+    if kind in (AutoField, BigAutoField, IntegerField, BigIntegerField, SmallIntegerField):
+        return int
+    return None
 
 
 def instance_builder(model: type[Model]) -> Callable[[Mapping[str, Any]], Model]:
