@@ -222,9 +222,9 @@ def _prefetch_one_level(instances: Any, prefetcher: Any, lookup: Any, level: int
             tracker.loads.remove(load)  # a single object under to_attr: not tracked
             return result
         for obj in instances:
-            watched = WatchedList(obj.__dict__[attr])
-            watched.load = load
-            obj.__dict__[attr] = watched
+            listed = WatchedList(obj.__dict__[attr])
+            listed.load = load
+            obj.__dict__[attr] = listed
     elif attr in getattr(first, "_prefetched_objects_cache", ()):
         for obj in instances:
             if (watched := _watched(obj._prefetched_objects_cache, attr, load)) is not None:

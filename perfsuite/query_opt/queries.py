@@ -35,6 +35,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from . import search as text_search
+from .fetch_modes import FetchModeMixin
 
 MAX_PAGE_SIZE = 100
 #: with count="estimated", the planner's figure is used above this many rows
@@ -42,7 +43,7 @@ ESTIMATE_ABOVE = 10_000
 COUNT_MODES = ("exact", "estimated", "none")
 
 
-class OptimizedQuerySet(QuerySet[Any]):
+class OptimizedQuerySet(FetchModeMixin, QuerySet[Any]):
     profile_relation = "profile"
     posts_relation = "posts"
     post_author_field = "author"
