@@ -24,8 +24,8 @@ Where it differs from Django 6.1:
 
 - only querysets with the mixin (not every queryset of a model) take a mode; the
   three descriptors are wrapped process-wide on the first ``fetch_mode()`` call
-  with a mode other than ``FETCH_ONE`` (a few hundred nanoseconds per foreign-key
-  ``*_id`` read from then on, none before);
+  with a mode other than ``FETCH_ONE`` (about 50 ns more per foreign-key ``*_id``
+  or reverse one-to-one read from then on, nothing before);
 - objects from ``prefetch_related``, from a related manager (``post.author.posts
   .all()``) and from ``aiterator()`` do not inherit the mode;
 - ``GenericForeignKey`` is not covered; a pickled instance forgets its peers.
