@@ -134,9 +134,9 @@ class FetchModeMixin(_Base):
         return self._tagged(rows)
 
     def _tagged(self, rows: Iterable[Any]) -> Iterator[Any]:
-        peers = _Peers()
+        groups: dict[tuple[str, ...], _Peers] = {}  # peers of the whole iteration
         for row in rows:
-            _tag_result(self, [row], peers)
+            _tag_result(self, [row], groups)
             yield row
 
 
@@ -163,22 +163,33 @@ def _tag(objects: Iterable[Any], mode: Any, peers: _Peers | None = None) -> None
             setattr(state, _PEERS, peers)
 
 
-def _tag_result(queryset: Any, rows: list[Any], peers: _Peers | None = None) -> None:
+def _tag_result(
+    queryset: Any, rows: list[Any], groups: dict[tuple[str, ...], _Peers] | None = None
+) -> None:
+    """The rows of ``queryset`` and the objects they joined; ``groups`` keeps the peers
+    per relation path across the rows of one ``iterator()``."""
+    groups = {} if groups is None else groups
     mode = queryset._perfsuite_fetch_mode
-    _tag(rows, mode, peers)
+    _tag(rows, mode, groups.setdefault((), _Peers()))
     related = queryset.query.select_related
     if isinstance(related, dict):
-        _tag_joined(rows, related, mode)
+        _tag_joined(rows, related, mode, groups, ())
 
 
-def _tag_joined(rows: list[Any], tree: dict[str, Any], mode: Any) -> None:
-    """Objects joined by select_related: the same mode, peers per relation."""
+def _tag_joined(
+    rows: list[Any],
+    tree: dict[str, Any],
+    mode: Any,
+    groups: dict[tuple[str, ...], _Peers],
+    path: tuple[str, ...],
+) -> None:
+    """Objects joined by select_related: the same mode, peers per relation path."""
     for name, subtree in tree.items():
         joined = [row._state.fields_cache.get(name) for row in rows if hasattr(row, "_state")]
         joined = [obj for obj in joined if obj is not None]
-        _tag(joined, mode)
+        _tag(joined, mode, groups.setdefault((*path, name), _Peers()))
         if subtree:
-            _tag_joined(joined, subtree, mode)
+            _tag_joined(joined, subtree, mode, groups, (*path, name))
 
 
 def _pk_set(instance: Any) -> bool:

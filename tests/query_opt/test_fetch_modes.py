@@ -145,6 +145,10 @@ def test_the_manager_offers_it_and_iterator_and_pickling_keep_working(data: str)
     with assert_max_queries(1):
         authors = {p.author.username for p in loaded}
     assert len(authors) == WRITERS
+    joined = list(manager.fetch_mode(FETCH_PEERS).select_related("author").iterator())
+    with assert_max_queries(1):  # the joined authors of every row are peers
+        towns = [location(p.author) for p in joined]
+    assert towns.count(None) == WRITERS
     copy = pickle.loads(pickle.dumps(loaded[0]))
     assert copy.author.pk == loaded[0].author_id
     fresh = pickle.loads(pickle.dumps(manager.fetch_mode(FETCH_PEERS).order_by("pk")[0]))
