@@ -78,3 +78,15 @@ UNUSED_EAGER = metrics.counter(
 
 def record_unused_eager(route: str) -> None:
     UNUSED_EAGER.labels(route).inc()
+
+
+# -- where findings come from, summed over every worker (the panel's "Where" table) ----
+SITES = metrics.counter(
+    "perfsuite_db_finding_sites",
+    "Query findings by kind, route, caller line and relation (bounded by the code)",
+    ("kind", "route", "caller", "relation"),
+)
+
+
+def record_site(kind: str, route: str, caller: str, relation: str) -> None:
+    SITES.labels(kind, route, caller[:200], relation[:200]).inc()

@@ -93,6 +93,7 @@ def _close(request: HttpRequest, log: QueryLog, detector: Detector) -> None:
     for finding in detector.findings:
         if finding.kind == N_PLUS_ONE:
             metrics.record_finding(route)
+            metrics.record_site(finding.kind, route, finding.caller, "")
 
 
 def _unused(request: HttpRequest, response: Any, log: QueryLog, detector: Detector) -> None:
@@ -107,6 +108,9 @@ def _unused(request: HttpRequest, response: Any, log: QueryLog, detector: Detect
         return
     found = detector.unused(loads)
     route = timing.route_of(request)
-    for _finding in found:
+    for finding in found:
         metrics.record_unused_eager(route)
+        metrics.record_site(
+            finding.kind, route, finding.caller, f"{finding.via}({finding.relation})"
+        )
     detector.raise_for(found)

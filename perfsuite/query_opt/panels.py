@@ -8,7 +8,7 @@ from perfsuite.core.panels import Panel
 from perfsuite.core.stores.base import Snapshot
 
 from .detection import recent_findings
-from .metrics import FINDINGS, QUERIES, QUERY_SECONDS, UNUSED_EAGER
+from .metrics import FINDINGS, QUERIES, QUERY_SECONDS, SITES, UNUSED_EAGER
 
 
 class QueryPanel(Panel):
@@ -58,7 +58,20 @@ def figures(snapshot: Snapshot) -> dict[str, Any]:
         "unused_eager": int(sum(unused.values())),
         "routes": routes[:50],
         "recent": recent_findings()[:10],
+        "sites": _sites(snapshot),
     }
+
+
+def _sites(snapshot: Snapshot) -> list[dict[str, Any]]:
+    """Where the findings of the window come from, over every worker: kind, route,
+    caller line, relation and count, most frequent first."""
+    rows: list[dict[str, Any]] = [
+        {**series.labels, "count": int(series.value or 0)}
+        for series in snapshot.series(SITES.name)
+        if series.value
+    ]
+    rows.sort(key=lambda row: (-row["count"], row["route"], row["caller"]))
+    return rows[:20]
 
 
 def _per_route(snapshot: Snapshot, name: str) -> dict[str, float]:

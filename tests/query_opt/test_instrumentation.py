@@ -168,5 +168,7 @@ def test_the_dashboard_panel_lists_routes_and_findings(posts: str) -> None:
     assert rows["n-plus-one/"]["queries_mean"] == 21 and rows["n-plus-one/"]["n_plus_one"] == 1
     assert rows["joined/"]["queries_mean"] == 1
     assert stats["recent"][0]["caller"] == line_of("N_PLUS_ONE_LINE")
+    site = {"kind": "n_plus_one", "route": "n-plus-one/", "caller": line_of("N_PLUS_ONE_LINE")}
+    assert stats["sites"] == [{**site, "relation": "", "count": 1}], "from the store: every worker"
     assert "Database queries" in page
     assert line_of("N_PLUS_ONE_LINE") in page

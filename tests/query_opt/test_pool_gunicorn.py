@@ -1,5 +1,7 @@
 """gunicorn with 2 workers on PostgreSQL (Django's pool, one per worker) and the Redis
-store: the dashboard's "Connection pool" panel and ``dbpool`` sum both workers' pools."""
+store: the dashboard's "Connection pool" panel and ``dbpool`` sum both workers' pools;
+the "Database queries" panel lists the N+1 findings of both workers with their line;
+the user search runs on PostgreSQL's full-text index."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from tests.services import PostgresServer, free_port, wait_for_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 N = 60
+SLOW = 8
 DATABASE = "perfsuite_pool_gunicorn"
 
 
@@ -59,6 +62,19 @@ def sign_in(base: str) -> urllib.request.OpenerDirector:
     return opener
 
 
+def status_of(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        response.read()
+        return int(response.status)
+
+
+def slow_line() -> str:
+    """``file:line`` of the demo's N+1 loop."""
+    lines = (ROOT / "project/shop/views.py").read_text().splitlines()
+    number = next(n for n, line in enumerate(lines, 1) if "# N+1 unless fixed" in line)
+    return f"project/shop/views.py:{number}"
+
+
 def get_json(opener: urllib.request.OpenerDirector, url: str) -> Any:
     with opener.open(url, timeout=30) as response:
         assert response.status == 200
@@ -76,7 +92,10 @@ def test_two_gunicorn_workers_pools_are_summed_on_the_dashboard(
     env = seeded_demo(str(tmp_path), DATABASE_URL=database, REDIS_URL=redis_url)
     script = (
         "from django.contrib.auth.models import User;"
-        "User.objects.create_superuser('dba', 'dba@example.com', 'dba-pw-123')"
+        "from project.shop.models import Post;"
+        "User.objects.create_superuser('dba', 'dba@example.com', 'dba-pw-123');"
+        "[Post.objects.create(author=User.objects.create_user(f'poster{n}'), title='t', body='')"
+        " for n in range(12)]"  # the seeded 4 posts are under the N+1 threshold
     )
     result = manage("shell", "-c", script, env=env)
     assert result.returncode == 0, result.stderr
@@ -96,6 +115,14 @@ def test_two_gunicorn_workers_pools_are_summed_on_the_dashboard(
         # Every feed request reads the signed-in user: one connection from a pool each.
         with ThreadPoolExecutor(8) as threads:
             list(threads.map(lambda _: get_json(staff, feed), range(N)))
+            # distinct query strings: each a cache miss, each running the N+1 view
+            slow = list(threads.map(lambda n: status_of(f"{base}/posts/slow/?n={n}"), range(SLOW)))
+        assert slow == [200] * SLOW, "findings are logged, not raised"
+        anonymous = urllib.request.build_opener()
+        found = get_json(anonymous, base + "/users/search.json?q=user0")  # full-text prefix
+        assert found["total_count"] > 0 and found["users"][0]["username"].startswith("user0")
+        misspelt = get_json(anonymous, base + "/users/search.json?q=userr0001")  # trigram
+        assert [u["username"] for u in misspelt["users"]] == ["user0001"]
         deadline = time.monotonic() + 30
         row = pool_row(get_json(staff, feed))
         while time.monotonic() < deadline and not (
@@ -116,6 +143,25 @@ def test_two_gunicorn_workers_pools_are_summed_on_the_dashboard(
         assert "Connection pool" in html
         shown = re.search(r'<td data-pool-stat="size">(\d+)</td>', html)
         assert shown is not None and int(shown.group(1)) >= 2
+        deadline = time.monotonic() + 30  # each worker flushes its figures every second
+        while True:
+            panels = get_json(staff, feed)["panels"]
+            queries = next(p for p in panels if p["id"] == "query_opt")
+            sites = [s for s in queries["stats"]["sites"] if s["route"] == "posts/slow/"]
+            if (sites and sites[0]["count"] >= SLOW) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        # one N+1 finding per request, from both workers, with the loop's line
+        assert sites == [
+            {
+                "kind": "n_plus_one",
+                "route": "posts/slow/",
+                "caller": slow_line(),
+                "relation": "",
+                "count": SLOW,
+            }
+        ], queries["stats"]
+        assert slow_line() in html
         result = manage("dbpool", "--json", env=env)
         assert result.returncode == 0, result.stderr
         (default,) = json.loads(result.stdout)["databases"]
