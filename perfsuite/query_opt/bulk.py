@@ -24,7 +24,8 @@ from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
-from .pg_copy import copy_batch, instance_builder
+from .dict_rows import copy_dicts, instance_builder
+from .pg_copy import copy_batch
 
 M = TypeVar("M", bound=Model)
 #: ids per ``pk__in`` query (under SQLite's and PostgreSQL's parameter limits)
@@ -63,11 +64,18 @@ def bulk_create(
     count = 0
     with transaction.atomic(using=db):
         for batch in _batches(rows, batch_size):
-            objects = [row if isinstance(row, model) else build(row) for row in batch]
-            if not copy_batch(model, objects, connections[db]):
-                manager.bulk_create(objects, batch_size=batch_size)  # type: ignore[arg-type]
-            count += len(objects)
-            del objects, batch
+            connection = connections[db]
+            if all(isinstance(row, Mapping) for row in batch) and copy_dicts(
+                model, batch, connection
+            ):
+                count += len(batch)
+            else:
+                objects = [row if isinstance(row, model) else build(row) for row in batch]
+                if not copy_batch(model, objects, connection):
+                    manager.bulk_create(objects, batch_size=batch_size)  # type: ignore[arg-type]
+                count += len(objects)
+                del objects
+            del batch
             # Model instances with file fields hold reference cycles (FieldFile <->
             # instance): free each batch's young garbage now, or it piles up with
             # the input until the next full collection.

@@ -1,5 +1,5 @@
-"""Insert a batch with PostgreSQL's ``COPY ... FROM STDIN`` (psycopg 3's ``cursor.copy``),
-and build instances from field dicts cheaply (:func:`instance_builder`).
+"""Insert a batch of instances with PostgreSQL's ``COPY ... FROM STDIN`` (psycopg 3's
+``cursor.copy``); :mod:`.dict_rows` does the same for field dicts.
 
 COPY skips SQL building and parsing per row: several times less work than a
 multi-row ``INSERT``, for the same values. Each value is prepared exactly as
@@ -16,7 +16,6 @@ or primary keys given for only some rows.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db.models import (
@@ -31,15 +30,17 @@ from django.db.models import (
     TextField,
 )
 
-_MISSING = object()
-
 
 def copy_batch(model: type[Model], objects: list[Model], connection: Any) -> bool:
     """COPY ``objects`` into ``model``'s table; False when Django's path must do it."""
     prepared = _prepare(model, objects, connection)
     if prepared is None:
         return False
-    columns, rows = prepared
+    copy_rows(model, *prepared, connection)
+    return True
+
+
+def copy_rows(model: type[Model], columns: list[str], rows: list[Any], connection: Any) -> None:
     quote = connection.ops.quote_name
     sql = "COPY {} ({}) FROM STDIN".format(
         quote(model._meta.db_table), ", ".join(quote(c) for c in columns)
@@ -56,23 +57,27 @@ def copy_batch(model: type[Model], objects: list[Model], connection: Any) -> boo
         for wrapper in reversed(connection.execute_wrappers):
             executor = functools.partial(wrapper, executor)
         executor(sql, None, False, {"connection": connection, "cursor": cursor})
-    return True
+
+
+def copyable(model: type[Model], connection: Any) -> bool:
+    if connection.vendor != "postgresql":
+        return False
+    opts = model._meta
+    if opts.parents or any(getattr(f, "generated", False) for f in opts.concrete_fields):
+        return False
+    from django.db.backends.postgresql.psycopg_any import (  # type: ignore[import-untyped]
+        is_psycopg3,
+    )
+
+    return bool(is_psycopg3)  # psycopg 2 has copy_expert, not copy()
 
 
 def _prepare(
     model: type[Model], objects: list[Model], connection: Any
 ) -> tuple[list[str], list[tuple[Any, ...]]] | None:
-    if connection.vendor != "postgresql" or not objects:
+    if not objects or not copyable(model, connection):
         return None
     opts = model._meta
-    if opts.parents or any(getattr(f, "generated", False) for f in opts.concrete_fields):
-        return None
-    from django.db.backends.postgresql.psycopg_any import (  # type: ignore[import-untyped]
-        is_psycopg3,
-    )
-
-    if not is_psycopg3:  # psycopg 2 has copy_expert, not copy()
-        return None
     with_pk = [obj.pk is not None for obj in objects]
     if any(with_pk) and not all(with_pk):
         return None
@@ -81,7 +86,7 @@ def _prepare(
         for f in opts.concrete_fields
         if all(with_pk) or not (f.primary_key and getattr(f, "db_returning", False))
     ]
-    plan = [(field, _plain_type(field)) for field in fields]
+    plan = [(field, plain_type(field)) for field in fields]
     rows = []
     for obj in objects:
         if obj._state.fields_cache:  # related objects set: Django's unsaved-object check
@@ -102,7 +107,7 @@ def _prepare(
     return [f.column for f in fields], rows
 
 
-def _plain_type(field: Any) -> type | None:
+def plain_type(field: Any) -> type | None:
     """``str`` or ``int`` when the field (exactly Django's own class, not a subclass
     that may override a hook) stores a value of that type as it is on PostgreSQL."""
     target = field.target_field if field.is_relation and field.many_to_one else field
@@ -114,37 +119,3 @@ def _plain_type(field: Any) -> type | None:
     if kind in (AutoField, BigAutoField, IntegerField, BigIntegerField, SmallIntegerField):
         return int
     return None
-
-
-def instance_builder(model: type[Model]) -> Callable[[Mapping[str, Any]], Model]:
-    """A function making an instance of ``model`` from a dict of field values, through
-    Django's positional ``__init__`` (the path ``from_db`` takes: no keyword parsing,
-    foreign keys set by id): several times cheaper than ``model(**row)``, same
-    defaults and signals. Keys other than concrete fields go to ``model(**row)``."""
-    fields = model._meta.concrete_fields
-    slots: dict[str, tuple[int, Any, bool]] = {}
-    for i, field in enumerate(fields):
-        slots[field.attname] = (i, field, False)
-        slots[field.name] = (i, field, field.is_relation)
-
-    def build(row: Mapping[str, Any]) -> Model:
-        values: list[Any] = [_MISSING] * len(fields)
-        for key, value in row.items():
-            slot = slots.get(key)
-            if slot is None:
-                return model(**row)  # a property or generic relation: Django's way
-            i, field, related = slot
-            if related and isinstance(value, Model):
-                if value.pk is None:
-                    raise ValueError(
-                        f"bulk_create() prohibited to prevent data loss due to unsaved "
-                        f"related object '{field.name}'."
-                    )
-                value = getattr(value, field.target_field.attname)
-            values[i] = value
-        for i, value in enumerate(values):
-            if value is _MISSING:
-                values[i] = fields[i].get_default()
-        return model(*values)
-
-    return build

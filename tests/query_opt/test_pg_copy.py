@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connections
 
-from perfsuite.query_opt import bulk, pg_copy
+from perfsuite.query_opt import bulk, dict_rows, pg_copy
 from perfsuite.query_opt.budgets import assert_max_queries
 from project.shop.models import Post, Product
 
@@ -68,7 +68,7 @@ def test_a_failing_batch_rolls_back_every_copied_one(postgres_alias: str) -> Non
 
 def test_dict_rows_build_the_same_instances_as_keywords(db_alias: str) -> None:
     author = get_user_model().objects.create_user("writer")
-    build = pg_copy.instance_builder(Post)
+    build = dict_rows.instance_builder(Post)
     by_instance = build({"author": author, "title": "t", "body": "b"})
     by_id = build({"author_id": author.pk, "title": "t", "body": "b", "status": "draft"})
     by_pk = build({"pk": 77, "author": author, "title": "t", "body": "b"})  # Django's way
@@ -83,3 +83,31 @@ def test_dict_rows_build_the_same_instances_as_keywords(db_alias: str) -> None:
     rows = ({"author": author, "title": f"d{n}", "body": HOSTILE} for n in range(1200))
     assert bulk.bulk_create(Post, rows, batch_size=500) == 1200
     assert Post.objects.filter(author=author, body=HOSTILE).count() == 1200
+
+
+def test_dict_rows_skip_instances_where_fields_keep_their_values(postgres_alias: str) -> None:
+    from django.db.models.signals import post_init
+
+    author = get_user_model().objects.create_user("writer")
+    made: list[object] = []
+
+    def count(sender: type, instance: object, **kwargs: object) -> None:
+        made.append(instance)
+
+    post_init.connect(count, sender=Post)
+    post_init.connect(count, sender=Product)
+    try:
+        posts = ({"author": author, "title": f"t{n}", "body": ""} for n in range(300))
+        assert bulk.bulk_create(Post, posts, batch_size=100) == 300
+        assert made == [], "Post keeps values as given: copied straight from the dicts"
+        # Product.created_at is auto_now_add: its pre_save sets it, so instances are made
+        products = ({"name": f"p{n}", "price": 1, "description": ""} for n in range(30))
+        assert bulk.bulk_create(Product, products, batch_size=100) == 30
+        assert len(made) == 30
+    finally:
+        post_init.disconnect(count, sender=Post)
+        post_init.disconnect(count, sender=Product)
+    assert not Product.objects.filter(created_at__isnull=True).exists()
+    assert Post.objects.filter(author=author, status="published").count() == 300
+    with_pk = [{"id": 900_000, "author": author, "title": "x", "body": ""}]
+    assert bulk.bulk_create(Post, with_pk) == 1 and Post.objects.filter(pk=900_000).exists()
