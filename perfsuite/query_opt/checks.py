@@ -20,6 +20,8 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, Warning
 
+from perfsuite.core.checks import middleware, position
+
 from .pool import forks, pool_options, pooled_aliases
 
 #: psycopg_pool's default ``min_size``; ``max_size`` defaults to ``min_size``
@@ -143,4 +145,21 @@ def check_collides(alias: str) -> bool:
     return False
 
 
-CHECKS = (check_pool_size, check_fork, check_pool_check)
+MIDDLEWARE = "perfsuite.query_opt.middleware.QueryInstrumentationMiddleware"
+
+
+def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W304: the app is installed but its middleware is not, so nothing is counted."""
+    if position(MIDDLEWARE, middleware()) is not None:
+        return []
+    return [
+        Warning(
+            "perfsuite.query_opt is installed but QueryInstrumentationMiddleware is not in "
+            "MIDDLEWARE: no request's queries are counted and no N+1 is found.",
+            hint=f"Add {MIDDLEWARE!r} after PerformanceMiddleware and StaticFilesMiddleware.",
+            id="perfsuite.W304",
+        )
+    ]
+
+
+CHECKS = (check_pool_size, check_fork, check_pool_check, check_middleware)

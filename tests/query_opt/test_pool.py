@@ -283,3 +283,13 @@ def test_e303_a_pool_check_that_collides(postgres_alias: str) -> None:
         assert "perfsuite.E303" not in ids()
     assert connect_with(plain) is None
     assert "perfsuite.E303" not in ids()  # the test settings' pool has no check
+
+
+def test_w304_the_app_without_its_middleware() -> None:
+    def ids() -> set[str]:
+        return {m.id for m in run_checks() if m.id}
+
+    assert "perfsuite.W304" not in ids(), "the demo's MIDDLEWARE has it"
+    without = [m for m in DEMO_MIDDLEWARE if "QueryInstrumentation" not in m]
+    with override_settings(MIDDLEWARE=without):
+        assert "perfsuite.W304" in ids()
