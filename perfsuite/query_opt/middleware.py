@@ -87,7 +87,7 @@ def _open(request: HttpRequest) -> tuple[QueryLog, Detector]:
 
 def _close(request: HttpRequest, log: QueryLog, detector: Detector) -> None:
     if log.count:
-        timing.add("db", log.seconds, f"{log.count} queries")
+        timing.add("db", log.seconds, f"{log.count} {'query' if log.count == 1 else 'queries'}")
     route = timing.route_of(request)
     metrics.record_request(route, log.count, log.seconds)
     for finding in detector.findings:
