@@ -18,6 +18,7 @@ Starts a throw-away PostgreSQL server (tests/services.py) and measures:
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -101,6 +102,11 @@ def run() -> None:
     }
     results = side_by_side(configs, 2 if QUICK else 3)
     print(table(f"Inserting {ROWS:,} posts on PostgreSQL (per row)", results, "save() loop"))
+    loop = results["save() loop"]
+    for name, values in list(results.items())[1:]:
+        speedup = statistics.median(b / v for v, b in zip(values, loop, strict=True))
+        print(f"{name}: x{speedup:.1f} faster than the save() loop")
+    print()
 
     print("## Peak Python memory while inserting (tracemalloc)\n")
     print("| rows | perfsuite bulk_create(generator of dicts) | Django bulk_create(list) |")
