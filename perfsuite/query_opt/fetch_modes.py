@@ -91,6 +91,13 @@ else:
     FETCH_PEERS = FetchMode("FETCH_PEERS", track_peers=True)
     FETCH_RAISE = FetchMode("FETCH_RAISE")
 
+#: what ``fetch_mode()`` accepts: Django's own base class on 6.1 (custom modes too)
+MODE_TYPE: type = (
+    __import__("django.db.models.fetch_modes", fromlist=["FetchMode"]).FetchMode
+    if NATIVE
+    else FetchMode
+)
+
 __all__ = ["FETCH_ONE", "FETCH_PEERS", "FETCH_RAISE", "FetchModeMixin", "FieldFetchBlocked"]
 
 _MODE = "_perfsuite_fetch_mode"
@@ -105,10 +112,10 @@ class FetchModeMixin(_Base):
     def fetch_mode(self, fetch_mode: Any) -> Any:
         """A copy of this queryset whose instances fetch lazily loaded fields and
         relations the way ``fetch_mode`` says."""
+        if not isinstance(fetch_mode, MODE_TYPE):  # Django 6.1 would fail later, lazily
+            raise TypeError(f"fetch_mode takes a FETCH_* mode, not {fetch_mode!r}")
         if NATIVE:
             return cast(Any, super()).fetch_mode(fetch_mode)
-        if not isinstance(fetch_mode, FetchMode):
-            raise TypeError(f"fetch_mode takes a FETCH_* mode, not {fetch_mode!r}")
         if fetch_mode is not FETCH_ONE:
             _install()
         clone = cast(Any, self)._chain()

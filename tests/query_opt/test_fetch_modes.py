@@ -156,7 +156,6 @@ def test_the_manager_offers_it_and_iterator_and_pickling_keep_working(data: str)
         assert fresh.author.username.startswith("peer")  # a pickle forgets its peers
 
 
-@pytest.mark.skipif(fetch_modes.NATIVE, reason="the shim's own check; Django 6.1 has its own")
-def test_the_shim_refuses_anything_else() -> None:
+def test_fetch_mode_refuses_anything_but_a_mode() -> None:
     with pytest.raises(TypeError):
         posts().fetch_mode("FETCH_PEERS")
