@@ -9,6 +9,8 @@ urlpatterns = [
     path("admin/", include(perf_admin_urls())),
     path("admin/", admin.site.urls),
     path("metrics/", include("perfsuite.perf_monitor.urls")),
+    # memo_components: virtual list windows and lazy component loads
+    path("components/", include("perfsuite.memo_components.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("project.shop.urls")),

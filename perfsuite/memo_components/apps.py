@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from . import conf  # noqa: F401  (declares this app's PERFSUITE keys)
+
 
 class MemoComponentsConfig(AppConfig):
     name = "perfsuite.memo_components"
@@ -10,6 +12,11 @@ class MemoComponentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.utils.module_loading import autodiscover_modules
+
         from perfsuite.core.checks import register_checks
 
         register_checks()
+        # every installed app's components.py: their components are registered by
+        # name before a template naming them is compiled
+        autodiscover_modules("components")

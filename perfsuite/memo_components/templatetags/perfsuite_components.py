@@ -1,0 +1,10 @@
+"""``{% load perfsuite_components %}``: ``component``, ``virtual_list`` and ``lazy``."""
+
+from __future__ import annotations
+
+from django.template import Library
+
+from perfsuite.memo_components.tag_component import register_component_tag
+
+register = Library()
+register_component_tag(register)
