@@ -3,7 +3,7 @@
     class ProductCard(Component):
         name = "product_card"                       # registered: {% component "product_card" %}
         template_name = "shop/components/product_card.html"
-        props = {"product": Prop(Product), "show_description": Prop(bool, default=True)}
+        declared_props = {"product": Prop(Product), "show_description": Prop(bool, default=True)}
 
     ProductCard(product=p).render()                 # as in the guide, from Python
 
@@ -79,7 +79,7 @@ class Component:
     #: the name it is registered under (``{% component "name" %}``); none: not registered
     name: ClassVar[str] = ""
     template_name: ClassVar[str] = ""
-    props: ClassVar[Mapping[str, Prop]] = {}
+    declared_props: ClassVar[Mapping[str, Prop]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -103,13 +103,13 @@ class Component:
     @classmethod
     def check_names(cls, given: set[str]) -> None:
         """``TypeError`` for an unknown or a missing prop name (values not looked at)."""
-        unknown = sorted(given - set(cls.props))
+        unknown = sorted(given - set(cls.declared_props))
         if unknown:
-            known = ", ".join(sorted(cls.props)) or "none"
+            known = ", ".join(sorted(cls.declared_props)) or "none"
             raise TypeError(
                 f"component {cls.label()!r} has no prop {unknown[0]!r} (props: {known})"
             )
-        missing = sorted(n for n, p in cls.props.items() if p.required and n not in given)
+        missing = sorted(n for n, p in cls.declared_props.items() if p.required and n not in given)
         if missing:
             raise TypeError(f"component {cls.label()!r} needs the prop {missing[0]!r}")
 
@@ -118,7 +118,7 @@ class Component:
         """The props with defaults filled in; ``TypeError`` naming the prop when wrong."""
         cls.check_names(set(given))
         props: dict[str, Any] = {}
-        for name, prop in cls.props.items():
+        for name, prop in cls.declared_props.items():
             value = given.get(name, prop.default)
             if not prop.accepts(value):
                 raise TypeError(

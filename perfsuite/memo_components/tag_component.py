@@ -50,7 +50,7 @@ def do_component(parser: Parser, token: Token) -> ComponentNode:
     name = parser.compile_filter(bits[1])
     kwargs = parse_kwargs(parser, bits[2:], "component")
     literal: Any = name.var if isinstance(name.var, str) and not name.filters else None
-    if literal is not None and name.is_var is False:
+    if literal is not None and not getattr(name, "is_var", True):
         try:
             get_component(literal).check_names(set(kwargs))
         except (LookupError, TypeError) as exc:
