@@ -16,7 +16,9 @@ class MemoComponentsConfig(AppConfig):
 
         from perfsuite.core.checks import register_checks
 
-        register_checks()
+        from .checks import CHECKS
+
+        register_checks(self.name, *CHECKS)
         # every installed app's components.py: their components are registered by
         # name before a template naming them is compiled
         autodiscover_modules("components")

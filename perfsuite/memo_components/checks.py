@@ -1,0 +1,29 @@
+"""System checks of memo_components (ids ``perfsuite.W2xx``/``E2xx``; 201-209 the render
+cache, 210-219 virtual lists, 220-229 lazy components). Documented in docs/checks.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error
+
+from perfsuite.core.conf import perf_settings
+
+
+def check_cache_alias(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """E201: ``COMPONENT_CACHE_ALIAS`` names no ``CACHES`` alias."""
+    alias = perf_settings.COMPONENT_CACHE_ALIAS
+    if alias is None or alias in getattr(settings, "CACHES", {}):
+        return []
+    return [
+        Error(
+            f"PERFSUITE['COMPONENT_CACHE_ALIAS'] is {alias!r}, which is not an alias of CACHES.",
+            hint="Name an existing CACHES alias, or None to keep renders per process. Until "
+            "it is fixed renders are kept per process only.",
+            id="perfsuite.E201",
+        )
+    ]
+
+
+CHECKS: tuple[Any, ...] = (check_cache_alias,)
