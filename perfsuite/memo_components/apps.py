@@ -15,10 +15,17 @@ class MemoComponentsConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         from perfsuite.core.checks import register_checks
+        from perfsuite.core.panels import register
 
+        from . import invalidation
         from .checks import CHECKS
+        from .lru import register_clearable
+        from .panels import ComponentsPanel
 
         register_checks(self.name, *CHECKS)
+        register(ComponentsPanel())  # shown on Admin -> Performance
+        register_clearable()  # the render LRU, shrinkable by the memory app
+        invalidation.connect()  # saves and deletes drop the renders that show them
         # every installed app's components.py: their components are registered by
         # name before a template naming them is compiled
         autodiscover_modules("components")

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django.core.exceptions import ImproperlyConfigured
-from django.template import loader
+from django.template import engines, loader
 from django.utils.safestring import SafeString
 
 REQUIRED: Any = type("REQUIRED", (), {"__repr__": lambda self: "REQUIRED"})()
@@ -79,6 +79,8 @@ class Component:
     #: the name it is registered under (``{% component "name" %}``); none: not registered
     name: ClassVar[str] = ""
     template_name: ClassVar[str] = ""
+    #: or the template's source inline (compiled once per class)
+    template: ClassVar[str] = ""
     declared_props: ClassVar[Mapping[str, Prop]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -132,11 +134,23 @@ class Component:
         """The template's context: the props. Override to add computed values."""
         return dict(self.props)
 
+    @classmethod
+    def get_template(cls) -> Any:
+        compiled = cls.__dict__.get("_compiled")
+        if compiled is not None:
+            return compiled
+        if cls.template:
+            compiled = engines["django"].from_string(cls.template)
+            cls._compiled = compiled  # type: ignore[attr-defined]
+            return compiled
+        if not cls.template_name:
+            raise ImproperlyConfigured(
+                f"component {cls.label()!r} has no template or template_name"
+            )
+        return loader.get_template(cls.template_name)  # the engine caches loaded templates
+
     def render(self) -> SafeString:
-        if not self.template_name:
-            raise ImproperlyConfigured(f"component {self.label()!r} has no template_name")
-        html = loader.get_template(self.template_name).render(self.get_context_data())
-        return SafeString(html)
+        return SafeString(self.get_template().render(self.get_context_data()))
 
     def __html__(self) -> str:
         return str(self.render())

@@ -13,6 +13,8 @@ class Product(models.Model):
     description = models.TextField()
     image = models.ImageField(upload_to="products/", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: memoized product cards include it in their key: an edited product is a new card
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]

@@ -40,7 +40,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 @cache_response(tags=["products"])
 def product_list(request: HttpRequest) -> HttpResponse:
-    products = Product.objects.only("pk", "name", "price", "description").order_by("name", "pk")
+    products = Product.objects.only(
+        "pk", "name", "price", "description", "image", "updated_at"
+    ).order_by("name", "pk")
     # get_page() turns a non-number into page 1 and a page past the end into the last one.
     page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "shop/product_list.html", {"page": page})

@@ -1,0 +1,124 @@
+"""``MemoizedComponent``: a component whose render is cached under a stable key.
+
+    class ProductCard(MemoizedComponent):
+        name = "product_card"
+        template_name = "shop/components/product_card.html"
+        declared_props = {"product": Prop(Product), "show_description": Prop(bool, default=True)}
+
+Two levels: this process's LRU (:mod:`.lru`), then the shared alias (:mod:`.shared`).
+Concurrent misses of one key render once per process: the others wait for it.
+``ProductCard.get_cache_stats()`` gives the guide's ``hits``, ``misses``, ``hit_rate``
+and ``cache_size`` for this process (plus ``shared_hits``, ``evictions``, ``bytes``);
+the dashboard panel sums every process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from typing import Any, ClassVar
+
+from django.utils.safestring import SafeString
+
+from . import metrics, shared
+from .components import Component
+from .keys import memo_key, models_in
+from .lru import renders
+
+_flights: dict[str, threading.Lock] = {}
+_flights_lock = threading.Lock()
+_identities: dict[type, str] = {}
+
+
+def identity(cls: type[Component]) -> str:
+    """The class and its template's source: a changed template is a new key."""
+    known = _identities.get(cls)
+    if known is None:
+        template = cls.get_template()
+        source = getattr(getattr(template, "template", template), "source", "")
+        digest = hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
+        known = _identities[cls] = f"{cls.__module__}.{cls.__qualname__}:{digest}"
+    return known
+
+
+def forget_identities() -> None:
+    """Templates changed (autoreload, tests): hash them again."""
+    _identities.clear()
+
+
+class MemoizedComponent(Component):
+    #: True: renders are kept in the shared alias too (when COMPONENT_CACHE_ALIAS is set)
+    shared: ClassVar[bool] = True
+
+    def memo_key(self) -> str:
+        return memo_key(identity(type(self)), self.props)
+
+    def render(self) -> SafeString:
+        from .invalidation import sync
+
+        sync()
+        label = self.label()
+        key = self.memo_key()
+        html = renders.get(key)
+        if html is not None:
+            renders.counts[label].hits += 1
+            metrics.record_render(label, "hit")
+            return SafeString(html)
+        with _flight(key):
+            html = renders.get(key)  # rendered meanwhile by the thread we waited for
+            if html is not None:
+                renders.counts[label].hits += 1
+                metrics.record_render(label, "hit")
+                return SafeString(html)
+            deps = tuple(models_in(self.props))
+            for model in {dep[0] for dep in deps}:
+                shared.mark_model(model)
+            found, shared_key = shared.get(key, deps) if self.shared else (None, None)
+            if found is not None:
+                renders.counts[label].shared_hits += 1
+                metrics.record_render(label, "shared_hit")
+                html = found
+            else:
+                renders.counts[label].misses += 1
+                metrics.record_render(label, "miss")
+                html = str(super().render())
+                shared.put(shared_key, html)
+            renders.put(key, html, label, deps)
+            return SafeString(html)
+
+    @classmethod
+    def get_cache_stats(cls) -> dict[str, Any]:
+        """This process's figures for this component (the guide's keys first)."""
+        counts = renders.counts[cls.label()]
+        hits = counts.hits + counts.shared_hits
+        total = hits + counts.misses
+        return {
+            "hits": hits,
+            "misses": counts.misses,
+            "hit_rate": hits / total if total else 0.0,
+            "cache_size": counts.entries,
+            "shared_hits": counts.shared_hits,
+            "evictions": counts.evictions,
+            "bytes": counts.bytes,
+        }
+
+
+class _flight:
+    """One lock per key while it renders; dropped when nobody holds it."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __enter__(self) -> None:
+        with _flights_lock:
+            lock = _flights.get(self.key)
+            if lock is None:
+                lock = _flights[self.key] = threading.Lock()
+        lock.acquire()
+        self.lock = lock
+
+    def __exit__(self, *exc: Any) -> None:
+        with _flights_lock:
+            self.lock.release()
+            if _flights.get(self.key) is self.lock and not self.lock.locked():
+                del _flights[self.key]
