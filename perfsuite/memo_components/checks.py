@@ -10,6 +10,8 @@ from django.core.checks import CheckMessage, Error
 
 from perfsuite.core.conf import perf_settings
 
+from .lazy_checks import LAZY_CHECKS
+
 
 def check_cache_alias(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """E201: ``COMPONENT_CACHE_ALIAS`` names no ``CACHES`` alias."""
@@ -27,3 +29,4 @@ def check_cache_alias(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
 
 
 CHECKS: tuple[Any, ...] = (check_cache_alias,)
+CHECKS += LAZY_CHECKS  # W220, W221 (lazy_checks.py)

@@ -26,5 +26,12 @@ register_defaults(
             positive_number,
             "Seconds between a process's checks for invalidations made by other processes.",
         ),
+        # lazy components (lazy.py, lazy_tokens.py)
+        "LAZY_MAX_AGE": Option(
+            86400, positive_int, "Seconds a lazy placeholder's signed props stay loadable."
+        ),
+        "LAZY_MAX_TOKEN_LENGTH": Option(
+            3000, positive_int, "Characters a lazy placeholder's signed props may take, at most."
+        ),
     }
 )

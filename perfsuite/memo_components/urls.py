@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import URLPattern, path
+
+from . import lazy_views
 
 app_name = "perfsuite_components"
 
 urlpatterns: list[URLPattern] = []
+# lazy components: GET lazy/<name>/?t=<signed props> (lazy_views.py)
+urlpatterns.append(path("lazy/<str:name>/", lazy_views.load, name="lazy"))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import people, views
+from . import dashboard, people, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,4 +16,5 @@ urlpatterns = [
     path("users/search.json", people.user_search_json, name="users-json"),
     path("users/<int:pk>/", people.user_detail, name="user-detail"),
     path("tasks/demo/", views.run_demo_task, name="demo-task"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
 ]
