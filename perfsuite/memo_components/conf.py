@@ -26,6 +26,22 @@ register_defaults(
             positive_number,
             "Seconds between a process's checks for invalidations made by other processes.",
         ),
+        # virtual lists (virtual_*.py)
+        "VIRTUAL_MAX_WINDOW": Option(
+            500, positive_int, "Rows one virtual-list window request may ask for, at most."
+        ),
+        "VIRTUAL_COUNT_TTL": Option(
+            5, positive_number, "Seconds a virtual list's QuerySet row count is cached."
+        ),
+        "VIRTUAL_INDEX_STRIDE": Option(
+            256, positive_int, "Rows between two keys of a QuerySet list's sparse keyset index."
+        ),
+        "VIRTUAL_INDEX_TTL": Option(
+            300, positive_number, "Seconds a sparse keyset index is kept before it is rebuilt."
+        ),
+        "VIRTUAL_TOKEN_MAX_AGE": Option(
+            43200, positive_int, "Seconds a virtual list's signed token can fetch windows."
+        ),
         # lazy components (lazy.py, lazy_tokens.py)
         "LAZY_MAX_AGE": Option(
             86400, positive_int, "Seconds a lazy placeholder's signed props stay loadable."

@@ -3,10 +3,13 @@ from __future__ import annotations
 from django.urls import path
 
 from . import dashboard, people, views
+from .virtual_pages import items_page, products_virtual_page
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("products/", views.product_list, name="products"),
+    path("products/virtual/", products_virtual_page, name="products-virtual"),
+    path("items/", items_page, name="items"),
     path("products/<int:pk>/", views.product_detail, name="product-detail"),
     path("posts/", views.post_list, name="posts"),
     path("posts/slow/", views.slow_posts, name="posts-slow"),
