@@ -11,6 +11,7 @@ from django.core.checks import CheckMessage, Error
 from perfsuite.core.conf import perf_settings
 
 from .lazy_checks import LAZY_CHECKS
+from .virtual_checks import VIRTUAL_CHECKS
 
 
 def check_cache_alias(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
@@ -30,3 +31,4 @@ def check_cache_alias(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
 
 CHECKS: tuple[Any, ...] = (check_cache_alias,)
 CHECKS += LAZY_CHECKS  # W220, W221 (lazy_checks.py)
+CHECKS += VIRTUAL_CHECKS  # W210, W211, W212 (virtual_checks.py)
