@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Min, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET
 
 from perfsuite.memo_components.components import Component, Prop
@@ -154,4 +155,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "columns": ["Product", "Price"],
         "rows": table_rows(),
     }
-    return render(request, "shop/dashboard.html", context)
+    response = render(request, "shop/dashboard.html", context)
+    if "fail" in request.GET:
+        add_never_cache_headers(response)  # each visit arms the failure again
+    return response
