@@ -39,9 +39,10 @@ _failures_lock = threading.Lock()
 
 def fail_next_load(name: str, times: int = 1, message: str | None = None) -> None:
     """Make the next ``times`` loads of lazy component ``name`` fail (in this process)."""
+    lazy = get_lazy(name)  # LookupError for a name that is not registered as lazy
     with _failures_lock:
         _failures[name] = (times, message or f"The {name} service did not answer.")
-    get_lazy(name).forget()  # so its loader runs again
+    lazy.forget()  # so its loader runs again
 
 
 def _forced_failure(name: str) -> None:

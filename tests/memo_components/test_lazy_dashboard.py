@@ -42,7 +42,8 @@ def test_dashboard_has_tabs_and_lazy_placeholders(client: Client) -> None:
     assert '<a href="/dashboard/">Dashboard</a>' in body
 
 
-def test_chart_and_table_load_with_hostile_data_escaped(client: Client) -> None:
+@pytest.mark.django_db(databases="__all__")
+def test_chart_and_table_load_with_hostile_data_escaped(db_alias: str, client: Client) -> None:
     Product.objects.create(name=HOSTILE, price=Decimal("9.99"), description="")
     Product.objects.create(name="Plain", price=Decimal("120.00"), description="")
     urls = page_urls(client)
