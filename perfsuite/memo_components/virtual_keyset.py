@@ -22,7 +22,8 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from django.db.models import F, Q, QuerySet, Window
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import BooleanField, F, Func, Q, QuerySet, Value, Window
 from django.db.models.functions import RowNumber
 
 from perfsuite.core import caches
@@ -52,20 +53,58 @@ def order_of(queryset: QuerySet[Any], order: tuple[str, ...] | None) -> tuple[st
     return tuple(names)
 
 
+class RowAtOrAfter(Func):
+    """``(a, b) >= (%s, %s)`` (``<=`` when every field descends): a row-value comparison,
+    which SQLite (3.15+) and PostgreSQL evaluate in one step."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, columns: list[Any], values: list[Any], descending: bool) -> None:
+        super().__init__(*columns, *values)
+        self.width = len(columns)
+        self.operator = "<=" if descending else ">="
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+        parts, params = [], []
+        for expression in self.get_source_expressions():
+            sql, more = compiler.compile(expression)
+            parts.append(sql)
+            params.extend(more)
+        left, right = ", ".join(parts[: self.width]), ", ".join(parts[self.width :])
+        return f"({left}) {self.operator} ({right})", params
+
+
 def at_or_after(queryset: QuerySet[Any], order: tuple[str, ...], key: tuple[Any, ...]) -> Any:
     """Rows at or after ``key`` in ``order``. The first field's bound comes first on its
-    own (``name >= 'x' AND (name > 'x' OR (name = 'x' AND id >= 5))``): an index on it
-    serves the condition on SQLite and PostgreSQL alike."""
+    own (``name >= 'x' AND (name, id) >= ('x', 5)``): an index on it serves the condition
+    on SQLite and PostgreSQL alike. Mixed directions or related fields expand the row
+    comparison into ``name > 'x' OR (name = 'x' AND id >= 5)``."""
     fields = [(name.lstrip("-"), name.startswith("-")) for name in order]
+    first, descending = fields[0]
+    lead = Q(**{f"{first}__{'lte' if descending else 'gte'}": key[0]})
+    model_fields = [_model_field(queryset, f) for f, _ in fields]
+    if len({d for _, d in fields}) == 1 and all(f is not None for f in model_fields):
+        values = [Value(v, output_field=f) for v, f in zip(key, model_fields, strict=True)]
+        row = RowAtOrAfter([F(f) for f, _ in fields], values, descending)
+        return queryset.filter(lead, row)
     condition = Q(**{f"{f}__exact": v for (f, _), v in zip(fields, key, strict=True)})
-    for i, (field, descending) in enumerate(fields):
-        step = Q(**{f"{field}__{'lt' if descending else 'gt'}": key[i]})
+    for i, (field, desc) in enumerate(fields):
+        step = Q(**{f"{field}__{'lt' if desc else 'gt'}": key[i]})
         for (prior, _), value in zip(fields[:i], key[:i], strict=True):
             step &= Q(**{prior: value})
         condition |= step
-    first, descending = fields[0]
-    lead = Q(**{f"{first}__{'lte' if descending else 'gte'}": key[0]})
     return queryset.filter(lead & condition)
+
+
+def _model_field(queryset: QuerySet[Any], name: str) -> Any:
+    if "__" in name:
+        return None
+    meta = queryset.model._meta
+    try:
+        return meta.pk if name == "pk" else meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
 
 
 class KeysetRows:
