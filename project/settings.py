@@ -103,7 +103,8 @@ if REDIS_URL:
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    PERFSUITE = {"STORE": "redis", "REDIS_URL": REDIS_URL}
+    # every worker shares memoized component renders and their invalidations
+    PERFSUITE = {"STORE": "redis", "REDIS_URL": REDIS_URL, "COMPONENT_CACHE_ALIAS": "default"}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # kombu's file-system transport: a broker that needs no server.

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 # hypothesis's pytest plugin imports hypothesis in pytest_terminal_summary; imported
@@ -73,6 +74,22 @@ def postgres_alias(request) -> Iterator[str]:  # type: ignore[no-untyped-def]
     routers.ACTIVE["alias"] = "postgres"
     yield "postgres"
     routers.ACTIVE["alias"] = "default"
+
+
+@pytest.fixture
+def demo_database(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh PostgreSQL database of its own for a demo site in other processes (its
+    ``DATABASE_URL``), dropped afterwards."""
+    import psycopg
+
+    name = f"perfsuite_demo_{os.getpid()}"
+    admin = f"host=127.0.0.1 port={postgres_server.port} user=postgres dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    yield f"postgres://postgres@127.0.0.1:{postgres_server.port}/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session")

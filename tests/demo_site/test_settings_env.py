@@ -64,7 +64,12 @@ def test_redis_url_selects_django_redis_broker_and_metrics_store() -> None:
     assert got["cache_location"] == url
     assert got["broker"] == url
     assert got["results"] == url
-    assert got["perfsuite"] == {"STORE": "redis", "REDIS_URL": url, "SERVER_TIMING_DETAILS": "all"}
+    assert got["perfsuite"] == {
+        "STORE": "redis",
+        "REDIS_URL": url,
+        "COMPONENT_CACHE_ALIAS": "default",
+        "SERVER_TIMING_DETAILS": "all",
+    }
     assert got["engine"] == "django.db.backends.sqlite3"
 
 

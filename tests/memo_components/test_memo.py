@@ -116,7 +116,9 @@ def test_a_render_is_cached_and_counted() -> None:
     }  # fmt: skip
     assert stats["hit_rate"] == pytest.approx(1 / 3)
     snap = metrics.registry.snapshot()
-    assert snap.counter_total("perfsuite_component_renders", component="t_greeting", result="hit") == 1
+    assert (
+        snap.counter_total("perfsuite_component_renders", component="t_greeting", result="hit") == 1
+    )
 
 
 def test_an_empty_render_is_cached_like_any_other() -> None:

@@ -12,7 +12,6 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -20,25 +19,11 @@ from typing import Any
 import pytest
 
 from tests.helpers import ROOT, manage, seeded_demo, server_command
-from tests.services import PostgresServer, free_port, wait_for_port
+from tests.services import free_port, wait_for_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 N = 60
 SLOW = 8
-DATABASE = "perfsuite_pool_gunicorn"
-
-
-@pytest.fixture
-def database(postgres_server: PostgresServer) -> Iterator[str]:
-    import psycopg
-
-    admin = f"host=127.0.0.1 port={postgres_server.port} user=postgres dbname=postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-    yield f"postgres://postgres@127.0.0.1:{postgres_server.port}/{DATABASE}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
 
 def sign_in(base: str) -> urllib.request.OpenerDirector:
@@ -87,9 +72,9 @@ def pool_row(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_two_gunicorn_workers_pools_are_summed_on_the_dashboard(
-    database: str, redis_url: str, tmp_path: Path
+    demo_database: str, redis_url: str, tmp_path: Path
 ) -> None:
-    env = seeded_demo(str(tmp_path), DATABASE_URL=database, REDIS_URL=redis_url)
+    env = seeded_demo(str(tmp_path), DATABASE_URL=demo_database, REDIS_URL=redis_url)
     script = (
         "from django.contrib.auth.models import User;"
         "from project.shop.models import Post;"
