@@ -227,3 +227,45 @@ def test_props_are_checked_by_name_and_type() -> None:
     assert dynamic.render({"name": "t_greeting"}) == "<p>Hello a</p>"
     with pytest.raises(TemplateSyntaxError, match="'nope'"):
         dynamic.render({"name": "nope"})
+
+
+class PostList(MemoizedComponent):
+    name = "t_post_list"
+    template = "{% for p in posts %}<b>{{ p.title }}</b>{% endfor %}"
+    declared_props = {"posts": Prop(list)}
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_an_instance_inside_a_list_prop_drops_the_render_too(db_alias: str) -> None:
+    author = User.objects.create_user("w")
+    posts = [Post.objects.create(author=author, title=f"t{n}", body="") for n in range(3)]
+    assert str(PostList(posts=posts).render()) == "<b>t0</b><b>t1</b><b>t2</b>"
+    posts[1].title = "changed"
+    posts[1].save()
+    fresh = list(Post.objects.filter(author=author).order_by("pk"))
+    assert str(PostList(posts=fresh).render()) == "<b>t0</b><b>changed</b><b>t2</b>"
+
+
+DEAD = {
+    "BACKEND": "django_redis.cache.RedisCache",
+    "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
+    "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+}
+
+
+def test_an_unreachable_shared_alias_leaves_renders_per_process() -> None:
+    from django.conf import settings
+
+    from perfsuite.memo_components import shared
+
+    shared.breaker.reset()
+    caches = {**settings.CACHES, "dead": DEAD}
+    with override_settings(CACHES=caches, PERFSUITE={**BASE, "COMPONENT_CACHE_ALIAS": "dead"}):
+        assert str(Greeting(who="Bo").render()) == "<p>Hello Bo</p>"
+        assert shared.breaker.is_open, "the failure opened the breaker"
+        assert shared.backend() is None, "no connection attempt while it is open"
+        for n in range(20):
+            assert str(Greeting(who=f"x{n}").render()) == f"<p>Hello x{n}</p>"
+        assert str(Greeting(who="Bo").render()) == "<p>Hello Bo</p>"
+        assert Greeting.get_cache_stats()["hits"] == 1
+    shared.breaker.reset()
