@@ -57,6 +57,9 @@ def pages(db: Any) -> list[str]:
         reverse("profile"),
         reverse("demo-task"),
         reverse("login"),
+        "/items/",
+        "/products/virtual/",
+        "/dashboard/",
     ]
 
 

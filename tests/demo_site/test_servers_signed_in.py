@@ -22,6 +22,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.redis]
 PAGES = [
     *("/", "/products/", "/products/?page=2", "/posts/", "/posts/slow/", "/profile/"),
     *("/tasks/demo/", "/users/", "/users/?q=user&page=2"),
+    *("/items/", "/products/virtual/", "/dashboard/"),
 ]
 FORGED = "abcdefghijklmnopqrstuvwxyz012345"
 #: what a page shows only to alice (the user list may name her to anyone)
