@@ -54,6 +54,18 @@ def sync() -> None:
         renders.drop_dep(dep)
 
 
+def _file_changed(sender: Any, file_path: Any, **kwargs: Any) -> None:
+    """runserver: an edited template is hashed again (a new key) and old renders go."""
+    if str(file_path).endswith((".html", ".txt", ".xml", ".svg")):
+        from .memo import forget_identities
+
+        forget_identities()
+        renders.clear()
+
+
 def connect() -> None:
+    from django.utils.autoreload import file_changed
+
     post_save.connect(_on_change, dispatch_uid="perfsuite.memo_components.save")
     post_delete.connect(_on_change, dispatch_uid="perfsuite.memo_components.delete")
+    file_changed.connect(_file_changed, dispatch_uid="perfsuite.memo_components.templates")

@@ -269,3 +269,14 @@ def test_an_unreachable_shared_alias_leaves_renders_per_process() -> None:
         assert str(Greeting(who="Bo").render()) == "<p>Hello Bo</p>"
         assert Greeting.get_cache_stats()["hits"] == 1
     shared.breaker.reset()
+
+
+def test_an_edited_template_under_runserver_is_a_new_key(tmp_path: Any) -> None:
+    from django.utils.autoreload import file_changed
+
+    Greeting(who="Al").render()
+    before = Greeting(who="Al").memo_key()
+    file_changed.send(sender=None, file_path=tmp_path / "shop" / "card.html")
+    assert renders.stats()[0] == 0, "old renders dropped"
+    Greeting(who="Al").render()
+    assert Greeting.get_cache_stats()["misses"] == 2 and Greeting(who="Al").memo_key() == before
