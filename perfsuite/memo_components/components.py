@@ -29,7 +29,7 @@ class Prop:
     """One declared prop: its accepted type(s), its default (``REQUIRED`` when none) and
     whether ``None`` is accepted besides the type."""
 
-    __slots__ = ("default", "nullable", "types")
+    __slots__ = ("default", "exact", "nullable", "types")
 
     def __init__(
         self,
@@ -40,6 +40,8 @@ class Prop:
         self.types = types
         self.default = default
         self.nullable = nullable
+        #: types accepted at a glance (``type(value) in exact``), before isinstance()
+        self.exact = frozenset(types if isinstance(types, tuple) else (types,)) - {object}
 
     @property
     def required(self) -> bool:
@@ -117,12 +119,21 @@ class Component:
 
     @classmethod
     def check_props(cls, given: Mapping[str, Any]) -> dict[str, Any]:
-        """The props with defaults filled in; ``TypeError`` naming the prop when wrong."""
-        cls.check_names(set(given))
+        """The props with defaults filled in, in declared order; ``TypeError`` naming
+        the prop when wrong."""
+        declared = cls.declared_props
+        if not given.keys() <= declared.keys():
+            cls.check_names(set(given))
         props: dict[str, Any] = {}
-        for name, prop in cls.declared_props.items():
-            value = given.get(name, prop.default)
-            if not prop.accepts(value):
+        for name, prop in declared.items():
+            if name in given:
+                value = given[name]
+            elif prop.default is REQUIRED:
+                cls.check_names(set(given))
+                value = None  # not reached: check_names raised
+            else:
+                value = prop.default
+            if type(value) not in prop.exact and not prop.accepts(value):
                 raise TypeError(
                     f"component {cls.label()!r}: prop {name!r} must be {prop.describe()}, "
                     f"got {type(value).__name__}"

@@ -41,41 +41,57 @@ def version_field(model: type[Model]) -> str | None:
     return named
 
 
-def _model(value: Model) -> list[Any]:
-    meta = value._meta
-    label = meta.label_lower
-    field = version_field(type(value))
-    version = encode(getattr(value, field)) if field else None
-    return ["m", label, encode(value.pk), version]
+_models: dict[type, tuple[str, str | None, str]] = {}
 
 
-def _mapping(value: Mapping[Any, Any]) -> list[Any]:
+def _model(value: Model) -> tuple[Any, ...]:
+    cls = type(value)
+    known = _models.get(cls)
+    if known is None:
+        meta = cls._meta
+        known = _models[cls] = (meta.label_lower, version_field(cls), meta.pk.attname)
+    label, field, pk_name = known
+    version = getattr(value, field) if field else None
+    if version is not None and type(version) not in _PLAIN:
+        version = encode(version)
+    pk = getattr(value, pk_name)
+    return ("m", label, pk if type(pk) in _PLAIN else encode(pk), version)
+
+
+def _mapping(value: Mapping[Any, Any]) -> tuple[Any, ...]:
     items = sorted(((encode(k), encode(v)) for k, v in value.items()), key=lambda kv: repr(kv[0]))
-    return ["o", items]
+    return ("o", tuple(items))
 
+
+def _sorted(value: Any) -> tuple[Any, ...]:
+    return ("S", tuple(sorted((encode(x) for x in value), key=repr)))
+
+
+#: pks and versions of these types stand for themselves inside a model's tuple
+_PLAIN = (int, str, datetime.datetime, uuid.UUID)
 
 _ENCODERS: dict[type, Callable[[Any], Any]] = {
     type(None): lambda v: None,
-    bool: lambda v: ["b", v],
-    int: lambda v: ["i", v],
-    str: lambda v: ["s", v],
-    float: lambda v: ["f", repr(v)],
-    decimal.Decimal: lambda v: ["d", str(v)],
-    datetime.datetime: lambda v: ["t", v.isoformat()],
-    datetime.date: lambda v: ["D", v.isoformat()],
-    datetime.time: lambda v: ["T", v.isoformat()],
-    uuid.UUID: lambda v: ["u", str(v)],
-    bytes: lambda v: ["B", v.hex()],
-    list: lambda v: ["l", [encode(x) for x in v]],
-    tuple: lambda v: ["l", [encode(x) for x in v]],
+    bool: lambda v: ("b", v),
+    int: lambda v: ("i", v),
+    str: lambda v: ("s", v),
+    float: lambda v: ("f", repr(v)),
+    decimal.Decimal: lambda v: ("d", str(v)),
+    datetime.datetime: lambda v: ("t", v.isoformat()),
+    datetime.date: lambda v: ("D", v.isoformat()),
+    datetime.time: lambda v: ("T", v.isoformat()),
+    uuid.UUID: lambda v: ("u", str(v)),
+    bytes: lambda v: ("B", v.hex()),
+    list: lambda v: ("l", tuple(encode(x) for x in v)),
+    tuple: lambda v: ("l", tuple(encode(x) for x in v)),
     dict: _mapping,
-    set: lambda v: ["S", sorted((encode(x) for x in v), key=repr)],
-    frozenset: lambda v: ["S", sorted((encode(x) for x in v), key=repr)],
+    set: _sorted,
+    frozenset: _sorted,
 }
 
 
 def encode(value: Any) -> Any:
-    """``value`` as JSON-able data that tells its type; ``TypeError`` when unknown."""
+    """``value`` as hashable data that tells its type; ``TypeError`` when unknown."""
     encoder = _ENCODERS.get(type(value))
     if encoder is not None:
         return encoder(value)
@@ -83,7 +99,7 @@ def encode(value: Any) -> Any:
         return _model(value)
     custom = getattr(value, "__memo_key__", None)
     if custom is not None:
-        return ["c", f"{type(value).__module__}.{type(value).__qualname__}", encode(custom())]
+        return ("c", f"{type(value).__module__}.{type(value).__qualname__}", encode(custom()))
     if isinstance(value, Mapping):
         return _mapping(value)
     for kind, encoder in _ENCODERS.items():  # subclasses: str enums, OrderedDict ...
@@ -95,10 +111,29 @@ def encode(value: Any) -> Any:
     )
 
 
+_TAGS = {str: "s", int: "i", bool: "b"}
+
+
+def local_key(identity: str, props: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The key of one render in this process's LRU: ``identity`` (class and template)
+    and each prop's typed form, in the component's declared order (props made by
+    ``check_props`` always are). Compared by equality, so a hash collision is harmless."""
+    key: list[Any] = [identity]
+    for value in props.values():
+        tag = _TAGS.get(type(value))  # the commonest props, without a call
+        key.append((tag, value) if tag is not None else encode(value))
+    return tuple(key)
+
+
+def stable_hash(key: tuple[Any, ...]) -> str:
+    """The same key as a hash every process computes alike (the shared alias's)."""
+    return hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
+
+
 def memo_key(identity: str, props: Mapping[str, Any]) -> str:
-    """The key of one render: ``identity`` (class and template) and the props."""
-    data = repr(["k", identity, _mapping(props)]).encode()
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    """The stable key of one render from props in any order (names included)."""
+    ordered = dict(sorted(props.items()))
+    return stable_hash((tuple(ordered), *local_key(identity, ordered)))
 
 
 def models_in(props: Mapping[str, Any]) -> list[tuple[str, str]]:

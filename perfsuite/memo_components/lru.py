@@ -40,13 +40,13 @@ class Counts:
 
 @dataclass
 class RenderLRU:
-    entries: OrderedDict[str, Entry] = field(default_factory=OrderedDict)
-    by_dep: defaultdict[Dep, set[str]] = field(default_factory=lambda: defaultdict(set))
+    entries: OrderedDict[Any, Entry] = field(default_factory=OrderedDict)
+    by_dep: defaultdict[Dep, set[Any]] = field(default_factory=lambda: defaultdict(set))
     counts: defaultdict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
     size: int = 0
-    lock: threading.RLock = field(default_factory=threading.RLock)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: Any) -> str | None:
         with self.lock:
             entry = self.entries.get(key)
             if entry is None:
@@ -54,8 +54,8 @@ class RenderLRU:
             self.entries.move_to_end(key)
             return entry.html
 
-    def put(self, key: str, html: str, component: str, deps: tuple[Dep, ...]) -> None:
-        size = len(html.encode()) + len(key) + 64
+    def put(self, key: Any, html: str, component: str, deps: tuple[Dep, ...]) -> None:
+        size = len(html.encode()) + 64 * (len(key) + 1)  # the HTML, and roughly the key
         with self.lock:
             self._drop(key, evicted=False)
             limit_bytes, limit_entries = _limits()
@@ -98,7 +98,7 @@ class RenderLRU:
     def clear(self) -> None:
         self.shrink(0.0)
 
-    def _drop(self, key: str, evicted: bool) -> None:
+    def _drop(self, key: Any, evicted: bool) -> None:
         entry = self.entries.pop(key, None)
         if entry is None:
             return

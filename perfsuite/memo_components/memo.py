@@ -16,18 +16,30 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from django.utils.safestring import SafeString
 
 from . import metrics, shared
 from .components import Component
-from .keys import memo_key, models_in
+from .invalidation import sync
+from .keys import local_key, models_in, stable_hash
 from .lru import renders
 
-_flights: dict[str, threading.Lock] = {}
+_flights: dict[Any, threading.Lock] = {}
 _flights_lock = threading.Lock()
 _identities: dict[type, str] = {}
+
+
+class _Prefetched(threading.local):
+    """This thread's prefetched shared answers: local key -> (html or None, generations)."""
+
+    def __init__(self) -> None:
+        self.ready: dict[Any, tuple[str | None, Any]] = {}
+
+
+_prefetched = _Prefetched()
 
 
 def identity(cls: type[Component]) -> str:
@@ -50,15 +62,17 @@ class MemoizedComponent(Component):
     #: True: renders are kept in the shared alias too (when COMPONENT_CACHE_ALIAS is set)
     shared: ClassVar[bool] = True
 
+    def local_key(self) -> tuple[Any, ...]:
+        return local_key(identity(type(self)), self.props)
+
     def memo_key(self) -> str:
-        return memo_key(identity(type(self)), self.props)
+        """The stable hash of this render's key (what the shared alias stores it under)."""
+        return stable_hash(self.local_key())
 
     def render(self) -> SafeString:
-        from .invalidation import sync
-
         sync()
         label = self.label()
-        key = self.memo_key()
+        key = local_key(identity(type(self)), self.props)
         html = renders.get(key)
         if html is not None:
             renders.counts[label].hits += 1
@@ -66,25 +80,55 @@ class MemoizedComponent(Component):
             return SafeString(html)
         with _flight(key):
             html = renders.get(key)  # rendered meanwhile by the thread we waited for
+            counts = renders.counts[label]
             if html is not None:
-                renders.counts[label].hits += 1
+                counts.hits += 1
                 metrics.record_render(label, "hit")
                 return SafeString(html)
             deps = tuple(models_in(self.props))
             for model in {dep[0] for dep in deps}:
                 shared.mark_model(model)
-            found, shared_key = shared.get(key, deps) if self.shared else (None, None)
+            ready = _prefetched.ready.pop(key, None) if self.shared else None
+            if ready is not None:
+                found, gens = ready
+            elif self.shared:
+                found, gens = shared.get(stable_hash(key), deps)
+            else:
+                found, gens = None, None
             if found is not None:
-                renders.counts[label].shared_hits += 1
+                counts.shared_hits += 1
                 metrics.record_render(label, "shared_hit")
                 html = found
             else:
-                renders.counts[label].misses += 1
+                counts.misses += 1
                 metrics.record_render(label, "miss")
                 html = str(super().render())
-                shared.put(shared_key, html)
+                shared.put(stable_hash(key), gens, html)
             renders.put(key, html, label, deps)
             return SafeString(html)
+
+    @classmethod
+    def prefetch(cls, many_props: Iterable[Mapping[str, Any]]) -> int:
+        """Read the shared renders of many instances in one round trip, before they are
+        rendered (a list of cards: ``ProductList`` does it); those this process's LRU
+        lacks are then found without asking the alias again, in this thread. Returns
+        how many of them the alias had."""
+        if not cls.shared or shared.backend() is None:
+            return 0
+        sync()
+        wanted = []
+        for props in many_props:
+            key = local_key(identity(cls), cls.check_props(props))
+            if renders.get(key) is None:
+                wanted.append((key, tuple(models_in(props))))
+        for model in {dep[0] for _key, deps in wanted for dep in deps}:
+            shared.mark_model(model)
+        answers = shared.get_batch([(stable_hash(key), deps) for key, deps in wanted])
+        ready = _prefetched.ready
+        ready.clear()  # only the latest list waits to be rendered
+        for (key, _deps), answer in zip(wanted, answers, strict=True):
+            ready[key] = answer
+        return sum(1 for html, _gens in answers if html is not None)
 
     @classmethod
     def get_cache_stats(cls) -> dict[str, Any]:
@@ -106,7 +150,7 @@ class MemoizedComponent(Component):
 class _flight:
     """One lock per key while it renders; dropped when nobody holds it."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: Any) -> None:
         self.key = key
 
     def __enter__(self) -> None:

@@ -1,10 +1,12 @@
 """The shared level of the render cache: a Django cache alias every process uses
 (``COMPONENT_CACHE_ALIAS``, Redis in production), and the invalidations between them.
 
-- A render is stored under its local key plus the **generation** of every model
-  instance it shows (``gen:<label>:<pk>``, 0 until the instance is first saved or
-  deleted). Saving an instance increments its generation, so no process, not even
-  one started later, can reach a render made before.
+- A render is stored under the stable hash of its key, with the **generation** of
+  every model instance it shows when it was made (``gen:<label>:<pk>``, 0 until the
+  instance is first saved or deleted); one ``get_many`` reads the render and the
+  current generations, and a render made under other generations is a miss. Saving
+  an instance increments its generation, so no process, not even one started later,
+  can use a render made before.
 - Each invalidation is also appended to a log (``epoch`` and ``inv:<n>``), which
   every process reads at most every ``COMPONENT_SYNC_INTERVAL`` seconds to drop its
   own LRU entries that show the instance (a gap in the log drops them all).
@@ -14,7 +16,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -36,6 +37,7 @@ breaker = Breaker("component cache", base=1.0, cap=30.0)
 class _State:
     epoch: int | None = None  # the last log entry this process has read
     checked = 0.0
+    interval = 0.0  # COMPONENT_SYNC_INTERVAL, read at each check
 
 
 _state = _State()
@@ -62,38 +64,59 @@ def dep_key(dep: tuple[str, Any]) -> str:
     return f"{PREFIX}gen:{dep[0]}:{dep[1]}"
 
 
-def shared_key(cache: BaseCache, local_key: str, deps: tuple[tuple[str, Any], ...]) -> str:
-    """``local_key`` bound to the current generation of each instance shown."""
-    if not deps:
-        return PREFIX + "r:" + local_key
-    keys = [dep_key(dep) for dep in deps]
-    found = cache.get_many(keys)
-    gens = ",".join(str(found.get(key, 0)) for key in keys)
-    digest = hashlib.blake2b(f"{local_key}|{gens}".encode(), digest_size=16).hexdigest()
-    return PREFIX + "r:" + digest
-
-
-def get(local_key: str, deps: tuple[tuple[str, Any], ...]) -> tuple[str | None, str | None]:
-    """(the shared render or None, the shared key to store a new render under)."""
+def get(digest: str, deps: tuple[tuple[str, Any], ...]) -> tuple[str | None, Any]:
+    """(the shared render or None, the generations to store a new render with), in one
+    round trip: the render and the current generation of every instance it shows."""
     cache = backend()
     if cache is None:
         return None, None
+    keys = [PREFIX + "r:" + digest, *(dep_key(dep) for dep in deps)]
     try:
-        key = shared_key(cache, local_key, deps)
-        html = cache.get(key)
+        found = cache.get_many(keys)
     except Exception as exc:
         _failed(exc)
         return None, None
     breaker.success()
-    return html, key
+    gens = tuple(int(found.get(key, 0)) for key in keys[1:])
+    return _fresh(found.get(keys[0]), gens), gens
 
 
-def put(key: str | None, html: str) -> None:
+def get_batch(
+    wanted: list[tuple[str, tuple[tuple[str, Any], ...]]],
+) -> list[tuple[str | None, Any]]:
+    """:func:`get` for many renders in one round trip: ``[(digest, deps), ...]``."""
     cache = backend()
-    if cache is None or key is None:
+    if cache is None or not wanted:
+        return [(None, None)] * len(wanted)
+    keys = {PREFIX + "r:" + digest for digest, _deps in wanted}
+    keys.update(dep_key(dep) for _digest, deps in wanted for dep in deps)
+    try:
+        found = cache.get_many(list(keys))
+    except Exception as exc:
+        _failed(exc)
+        return [(None, None)] * len(wanted)
+    breaker.success()
+    answers: list[tuple[str | None, Any]] = []
+    for digest, deps in wanted:
+        gens = tuple(int(found.get(dep_key(dep), 0)) for dep in deps)
+        answers.append((_fresh(found.get(PREFIX + "r:" + digest), gens), gens))
+    return answers
+
+
+def _fresh(stored: Any, gens: tuple[int, ...]) -> str | None:
+    """The stored render when it was made under ``gens`` (the generations of now)."""
+    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == gens:
+        return str(stored[1])
+    return None
+
+
+def put(digest: str, gens: Any, html: str) -> None:
+    cache = backend()
+    if cache is None or gens is None:
         return
     try:
-        cache.set(key, html, int(perf_settings.as_dict()["COMPONENT_CACHE_TTL"]))
+        ttl = int(perf_settings.as_dict()["COMPONENT_CACHE_TTL"])
+        cache.set(PREFIX + "r:" + digest, (gens, html), ttl)
     except Exception as exc:
         _failed(exc)
 
@@ -147,12 +170,13 @@ def changes(force: bool = False) -> list[tuple[str, str]] | None:
     """Instances other processes invalidated since the last call (at most every
     ``COMPONENT_SYNC_INTERVAL``): a list, or None when everything must be dropped."""
     now = time.monotonic()
-    if not force and now - _state.checked < perf_settings.as_dict()["COMPONENT_SYNC_INTERVAL"]:
+    if not force and now - _state.checked < _state.interval:
         return []
     if not _sync_lock.acquire(blocking=False):
         return []
     try:
         _state.checked = now
+        _state.interval = float(perf_settings.as_dict()["COMPONENT_SYNC_INTERVAL"])
         cache = backend()
         if cache is None:
             return []

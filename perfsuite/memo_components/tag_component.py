@@ -17,18 +17,22 @@ from .components import get_component
 
 
 class ComponentNode(Node):
-    def __init__(self, name: FilterExpression, kwargs: dict[str, FilterExpression]) -> None:
+    def __init__(
+        self, name: FilterExpression, kwargs: dict[str, FilterExpression], cls: Any = None
+    ) -> None:
         self.name = name
-        self.kwargs = kwargs
+        self.kwargs = list(kwargs.items())
+        self.cls = cls  # known when the name is a literal
 
     def render(self, context: Context) -> str:
-        name = self.name.resolve(context)
-        try:
-            cls = get_component(str(name))
-        except LookupError as exc:
-            raise TemplateSyntaxError(str(exc)) from None
-        props = {key: value.resolve(context) for key, value in self.kwargs.items()}
-        return str(cls(**props).render())
+        cls = self.cls
+        if cls is None:
+            try:
+                cls = get_component(str(self.name.resolve(context)))
+            except LookupError as exc:
+                raise TemplateSyntaxError(str(exc)) from None
+        props = {key: value.resolve(context) for key, value in self.kwargs}
+        return cls(**props).render()  # a SafeString: autoescaped by its own template
 
 
 def parse_kwargs(parser: Parser, bits: list[str], tag: str) -> dict[str, FilterExpression]:
@@ -50,12 +54,14 @@ def do_component(parser: Parser, token: Token) -> ComponentNode:
     name = parser.compile_filter(bits[1])
     kwargs = parse_kwargs(parser, bits[2:], "component")
     literal: Any = name.var if isinstance(name.var, str) and not name.filters else None
+    cls = None
     if literal is not None and not getattr(name, "is_var", True):
         try:
-            get_component(literal).check_names(set(kwargs))
+            cls = get_component(literal)
+            cls.check_names(set(kwargs))
         except (LookupError, TypeError) as exc:
             raise TemplateSyntaxError(str(exc)) from None
-    return ComponentNode(name, kwargs)
+    return ComponentNode(name, kwargs, cls)
 
 
 def register_component_tag(library: Library) -> None:

@@ -96,3 +96,37 @@ def test_render_cache_checks() -> None:
     redis_ok = {"STORE": "redis", "REDIS_URL": "redis://127.0.0.1:1/0"}
     with override_settings(PERFSUITE={**redis_ok, "COMPONENT_CACHE_ALIAS": "default"}):
         assert "perfsuite.W202" not in ids()
+
+
+def test_a_product_list_reads_other_workers_cards_in_one_round_trip(seeded: str) -> None:
+    from django.conf import settings
+    from django.core.cache import caches
+
+    from project.shop.components import ProductList
+
+    products = list(Product.objects.order_by("pk")[:20])
+    shared_caches = {
+        **settings.CACHES,
+        "shared": {"BACKEND": settings.CACHES["default"]["BACKEND"]},
+    }
+    conf = {"STORE": "local", "COMPONENT_CACHE_ALIAS": "shared"}
+    with override_settings(CACHES=shared_caches, PERFSUITE=conf):
+        first = str(ProductList(products=products).render())  # "another worker"
+        renders.clear()  # this worker has none of them
+        calls: list[int] = []
+        cache = caches["shared"]
+        real = cache.get_many
+
+        def counted(keys, *args, **kwargs):  # type: ignore[no-untyped-def]
+            calls.append(len(keys))
+            return real(keys, *args, **kwargs)
+
+        cache.get_many = counted  # type: ignore[method-assign]
+        try:
+            again = str(ProductList(products=products).render())
+        finally:
+            del cache.get_many
+    assert again == first
+    assert len(calls) == 1, "one round trip for the whole list"
+    stats = ProductCard.get_cache_stats()
+    assert (stats["misses"], stats["shared_hits"]) == (20, 20)
