@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from perfsuite.core.conf import perf_settings
 
 from .lazy import registered_lazy
+from .virtual_checks import installed
 
 #: gunicorn's default limit_request_line is 4094 bytes (method, path, query, version)
 URL_BUDGET = 4000
@@ -41,7 +42,11 @@ def check_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
         return []
     else:
         return []
-    names = sorted(registered_lazy())  # the URLconf is imported by now: its registrations too
+    names = sorted(  # the URLconf is imported by now: its registrations too
+        name
+        for name, lazy in registered_lazy().items()
+        if installed(getattr(lazy.loader, "__module__", "") or "")
+    )
     if not names:
         return []
     return [

@@ -26,6 +26,7 @@ callable of the request; without one, whoever was shown the page may read its wi
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, overload
@@ -95,6 +96,8 @@ class Source:
     data: Any  # a QuerySet, a sequence, or a callable of the request returning one
     order: tuple[str, ...] | None = None
     permission: Permission = None
+    #: the module that registered it (its app's checks judge it only while installed)
+    module: str = ""
 
     def allowed(self, request: HttpRequest | None) -> bool:
         if self.permission is None:
@@ -140,7 +143,11 @@ def register_source(
         raise ValueError("a source name is 1-100 characters without '/'")
 
     def add(value: Any) -> Any:
-        _sources[name] = Source(name, value, tuple(order) if order else None, permission)
+        module = str(sys._getframe(1).f_globals.get("__name__", ""))
+        if module == __name__:  # called below, for register_source(name, data)
+            module = str(sys._getframe(2).f_globals.get("__name__", ""))
+        ordered = tuple(order) if order else None
+        _sources[name] = Source(name, value, ordered, permission, module)
         return value
 
     return add if data is None else add(data)

@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.db import connections, router, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import FileField, Model, QuerySet
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from .dict_rows import copy_dicts, instance_builder
@@ -61,6 +62,7 @@ def bulk_create(
     db = using or router.db_for_write(model)
     manager = model._default_manager.db_manager(db)
     build = instance_builder(model)
+    file_fields = [f.attname for f in model._meta.concrete_fields if isinstance(f, FileField)]
     count = 0
     with transaction.atomic(using=db):
         for batch in _batches(rows, batch_size):
@@ -74,13 +76,25 @@ def bulk_create(
                 if not copy_batch(model, objects, connection):
                     manager.bulk_create(objects, batch_size=batch_size)  # type: ignore[arg-type]
                 count += len(objects)
+                _uncycle(objects, file_fields)
                 del objects
             del batch
-            # Model instances with file fields hold reference cycles (FieldFile <->
-            # instance): free each batch's young garbage now, or it piles up with
-            # the input until the next full collection.
+            # Anything else the batch left in cycles goes now, not with the input.
             gc.collect(1)
     return count
+
+
+def _uncycle(objects: list[Any], attnames: list[str]) -> None:
+    """A file field's value, once read, is a FieldFile pointing back at its instance: a
+    reference cycle that only a full collection frees, so a long input would pile up
+    until then. Put back the file's name (the descriptor makes a FieldFile again when
+    it is read): the instance is freed as soon as it is dropped."""
+    for obj in objects:
+        values = obj.__dict__
+        for attname in attnames:
+            value = values.get(attname)
+            if isinstance(value, FieldFile):
+                values[attname] = value.name
 
 
 def bulk_update_status(

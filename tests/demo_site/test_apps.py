@@ -44,6 +44,11 @@ def test_check_is_clean_with_every_app() -> None:
 
 @pytest.mark.parametrize("name", SUITE_APPS)
 def test_check_is_clean_with_each_app_alone(name: str) -> None:
+    # the demo's URLs register virtual list sources and lazy components, as in any run
+    # where a test loaded them: registrations of an app that is not installed are not
+    # judged by the checks
+    import project.shop.urls  # noqa: F401
+
     with override_settings(
         INSTALLED_APPS=[*BASE_APPS, f"perfsuite.{name}"], ROOT_URLCONF="tests.urls_minimal"
     ):

@@ -175,3 +175,21 @@ def test_execute_transaction_is_all_or_nothing(db_alias: str) -> None:
 def test_async_twins(db_alias: str) -> None:
     assert async_to_sync(bulk.abulk_create)(Product, rows(1500), batch_size=500) == 1500
     assert Product.objects.count() == 1500
+
+
+def test_inserted_instances_with_file_fields_are_freed_without_a_collection() -> None:
+    import gc
+    import weakref
+
+    product = Product(name="p", price=1, description="", image="products/a.png")
+    assert product.image.name == "products/a.png"  # a FieldFile pointing back: a cycle
+    alive = weakref.ref(product)
+    bulk._uncycle([product], ["image"])
+    assert product.image.name == "products/a.png", "the value is kept"
+    bulk._uncycle([product], ["image"])
+    gc.disable()
+    try:
+        del product
+        assert alive() is None, "freed by reference counting alone"
+    finally:
+        gc.enable()
