@@ -10,6 +10,7 @@ import hypothesis  # noqa: F401
 import pytest
 from django.conf import settings
 
+import perfsuite
 from tests import routers
 from tests.services import (
     PostgresServer,
@@ -18,6 +19,21 @@ from tests.services import (
     postgres_bin_dir,
     redis_binary,
 )
+
+
+def _import_the_suite() -> None:
+    """pytest rewrites the asserts of every module of a plugin's distribution (ours,
+    through the perf_budget entry point) when it is imported; CPython 3.11.7's compiler
+    may then fail ("AST constructor recursion depth mismatch") if that first import
+    happens deep inside a test. Import every module now, while the stack is shallow."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.walk_packages(perfsuite.__path__, "perfsuite."):
+        importlib.import_module(module.name)
+
+
+_import_the_suite()
 
 
 @pytest.fixture(scope="session")
