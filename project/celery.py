@@ -14,6 +14,15 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@app.on_after_configure.connect
+def _reliable(sender: Celery, **kwargs: object) -> None:
+    # late acks, redelivery on worker loss, prefetch 1, time limits, result expiry:
+    # the suite's defaults where the settings chose nothing (docs/tasks.md)
+    from perfsuite.tasks.defaults import configure_celery
+
+    configure_celery(sender)
+
+
 def _ensure_broker_folders() -> None:
     """The file-system broker needs its folders before a producer or worker starts."""
     options = app.conf.broker_transport_options or {}

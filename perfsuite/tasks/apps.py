@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from . import conf  # noqa: F401  (declares this app's PERFSUITE keys)
+
 
 class TasksConfig(AppConfig):
     name = "perfsuite.tasks"

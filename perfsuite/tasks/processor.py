@@ -1,0 +1,118 @@
+"""``BackgroundTaskProcessor``: the guide's API on Celery.
+
+    from perfsuite.tasks.processor import task_processor
+
+    task_id = task_processor.queue_task("send_email", {"to": "a@example.com", ...})
+    task_id = await task_processor.aqueue_task("generate_report", {...})
+
+- A task type is a name, a Celery task and a validator: an unknown type, or data the
+  validator refuses, is a ``ValueError`` here, at enqueue, not a failure in a worker.
+- Data goes through JSON and must come back equal (ids, never model instances).
+- Inside a transaction the message is sent when it commits (a rollback sends
+  nothing); the caller gets the task id at once either way.
+- A broker that cannot be reached is :class:`BrokerUnavailable`, after a bounded wait.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.db import transaction
+
+from .reliable import KEY_HEADER
+
+Validator = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+#: how long an enqueue waits for an unreachable broker before BrokerUnavailable
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+
+
+class BrokerUnavailable(Exception):
+    """The broker could not be reached: the task was not sent."""
+
+
+@dataclass(frozen=True)
+class TaskType:
+    name: str
+    task: Any  # a Celery task (or its name: resolved when sent)
+    validate: Validator | None = None
+
+
+def round_trip(data: Any) -> Any:
+    """``data`` as JSON sends it; ``ValueError`` when it would not come back equal."""
+    try:
+        back = json.loads(json.dumps(data))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"task data must be JSON (ids, not objects): {exc}") from None
+    if back != data:
+        raise ValueError("task data must come back from JSON unchanged (no tuples, int keys)")
+    return back
+
+
+class BackgroundTaskProcessor:
+    def __init__(self) -> None:
+        self._types: dict[str, TaskType] = {}
+
+    def register(self, name: str, task: Any, validate: Validator | None = None) -> None:
+        self._types[name] = TaskType(name, task, validate)
+
+    def task_types(self) -> list[str]:
+        return sorted(self._types)
+
+    def queue_task(
+        self,
+        task_type: str,
+        data: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        countdown: float | None = None,
+        using: str | None = None,
+    ) -> str:
+        """Send task ``task_type`` with ``data`` (after commit); returns its id."""
+        spec = self._types.get(task_type)
+        if spec is None:
+            known = ", ".join(self.task_types()) or "none"
+            raise ValueError(f"unknown task type {task_type!r} (known: {known})")
+        if not isinstance(data, Mapping):
+            raise ValueError(f"task data must be a dict, got {type(data).__name__}")
+        checked = dict(spec.validate(data)) if spec.validate is not None else dict(data)
+        payload = round_trip(checked)
+        task_id = str(uuid.uuid4())
+        headers = {KEY_HEADER: idempotency_key} if idempotency_key else {}
+
+        def send() -> None:
+            publish(spec.task, payload, task_id, headers, countdown)
+
+        transaction.on_commit(send, using=using)  # at once outside a transaction
+        return task_id
+
+    async def aqueue_task(self, task_type: str, data: Mapping[str, Any], **kwargs: Any) -> str:
+        return await sync_to_async(self.queue_task)(task_type, data, **kwargs)
+
+
+def publish(
+    task: Any, payload: dict[str, Any], task_id: str, headers: dict[str, Any], countdown: Any
+) -> None:
+    from celery import current_app
+    from kombu.exceptions import OperationalError
+
+    if isinstance(task, str):
+        task = current_app.tasks[task]
+    try:
+        task.apply_async(
+            kwargs=payload,
+            task_id=task_id,
+            headers=headers,
+            countdown=countdown,
+            retry=True,
+            retry_policy=PUBLISH_RETRY,
+        )
+    except (OperationalError, ConnectionError, OSError) as exc:
+        raise BrokerUnavailable(f"the task broker is unreachable: {exc}") from exc
+
+
+task_processor = BackgroundTaskProcessor()
