@@ -13,5 +13,14 @@ class TasksConfig(AppConfig):
 
     def ready(self) -> None:
         from perfsuite.core.checks import register_checks
+        from perfsuite.core.panels import register
 
-        register_checks()
+        from . import signals
+        from .checks import CHECKS
+        from .panels import TasksPanel
+        from .task_types import register_task_types
+
+        register_checks(self.name, *CHECKS)
+        register(TasksPanel())  # shown on Admin -> Performance
+        signals.connect()  # task metrics from Celery's signals
+        register_task_types()  # send_email, process_image, ... on task_processor

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from perfsuite.core.conf import Option, register_defaults
-from perfsuite.core.validators import boolean, non_negative_int, optional_str, positive_int
+from perfsuite.core.validators import (
+    boolean,
+    non_negative_int,
+    non_negative_number,
+    optional_str,
+    positive_int,
+)
 
 register_defaults(
     {
@@ -32,6 +38,11 @@ register_defaults(
         ),
         "TASK_OUTBOX": Option(
             False, boolean, "Write tasks to an outbox table when the broker is unreachable."
+        ),
+        "TASK_QUEUE_SAMPLE_INTERVAL": Option(
+            5.0,
+            non_negative_number,
+            "Seconds between two reads of the queue depth by a worker (0: never).",
         ),
     }
 )

@@ -1,0 +1,182 @@
+"""Celery signal receivers that record the task metrics (connected once, from ``ready()``).
+
+- publishing process: ``before_task_publish`` stamps the publish time into the
+  message headers (``perfsuite_published_at``), ``after_task_publish`` counts it;
+- worker: ``task_prerun`` counts the start and the queue wait (publish, or the ETA of
+  a delayed task, to start) and keeps the start time on ``task.request`` (never in a
+  dict of our own), ``task_postrun`` the runtime, ``task_success`` / ``task_failure``
+  / ``task_retry`` the outcome;
+- worker processes flush: a prefork child ends with ``os._exit`` after billiard's
+  own finalizers, which skip the core flusher's exit hooks, so
+  ``worker_process_shutdown`` closes the registry (flush, then remove the journal);
+  the main process flushes at ``worker_shutdown``. A child killed with SIGKILL is
+  recovered from its journal by the core.
+- each worker's main process samples the depth of the queues it consumes
+  (:mod:`.queues`) from ``worker_ready`` until ``worker_shutdown``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+from . import metrics
+
+logger = logging.getLogger("perfsuite.tasks")
+
+#: the message header carrying the publish time (seconds since the epoch)
+PUBLISHED_HEADER = "perfsuite_published_at"
+_START = "perfsuite_started_at"
+_UID = "perfsuite.tasks.metrics"
+
+_perf = time.perf_counter
+_now = time.time
+_sampler: Any = None
+
+
+def _name(sender: Any) -> str:
+    name = getattr(sender, "name", sender)
+    return str(name) if name else "unknown"
+
+
+def _header(request: Any, key: str) -> Any:
+    value = getattr(request, key, None)
+    if value is None:
+        value = (getattr(request, "headers", None) or {}).get(key)
+    return value
+
+
+def _epoch(value: Any) -> float | None:
+    """A header's time as seconds since the epoch (a number or an ISO 8601 string)."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        return when.timestamp()  # naive: local time, as Celery writes it without a zone
+    except (TypeError, ValueError):
+        return None
+
+
+# -- the publishing process ------------------------------------------------------
+def on_before_publish(sender: Any = None, headers: Any = None, **kwargs: Any) -> None:
+    if isinstance(headers, dict):
+        headers[PUBLISHED_HEADER] = _now()
+
+
+def on_after_publish(sender: Any = None, headers: Any = None, **kwargs: Any) -> None:
+    try:
+        task = (headers or {}).get("task") or sender
+        metrics.record_published(_name(task))
+    except Exception:  # metrics never fail a publish
+        logger.debug("perfsuite task metrics: publish not recorded", exc_info=True)
+
+
+# -- the worker ------------------------------------------------------------------
+def on_prerun(sender: Any = None, task: Any = None, **kwargs: Any) -> None:
+    task = task or sender
+    try:
+        request = task.request
+        wait = None
+        published = _epoch(_header(request, PUBLISHED_HEADER))
+        if published is not None:
+            ready = max(published, _epoch(getattr(request, "eta", None)) or 0.0)
+            wait = _now() - ready
+        if getattr(request, "is_eager", False):
+            wait = None
+        setattr(request, _START, _perf())
+        metrics.record_started(_name(task), wait)
+    except Exception:
+        logger.debug("perfsuite task metrics: start not recorded", exc_info=True)
+
+
+def on_postrun(sender: Any = None, task: Any = None, **kwargs: Any) -> None:
+    task = task or sender
+    try:
+        started = getattr(task.request, _START, None)
+        metrics.record_finished(_name(task), _perf() - started if started else None)
+    except Exception:
+        logger.debug("perfsuite task metrics: runtime not recorded", exc_info=True)
+
+
+def on_success(sender: Any = None, **kwargs: Any) -> None:
+    metrics.record_succeeded(_name(sender))
+
+
+def on_failure(sender: Any = None, **kwargs: Any) -> None:
+    metrics.record_failed(_name(sender))
+
+
+def on_retry(sender: Any = None, **kwargs: Any) -> None:
+    metrics.record_retried(_name(sender))
+
+
+# -- worker processes: flushing and sampling -------------------------------------
+def on_process_shutdown(**kwargs: Any) -> None:
+    from perfsuite.core.metrics import registry
+
+    try:
+        registry.close()
+    except Exception:
+        logger.warning("perfsuite could not flush task metrics at exit", exc_info=True)
+
+
+def on_worker_ready(sender: Any = None, **kwargs: Any) -> None:
+    global _sampler
+    try:
+        from .queues import Sampler, default_queues
+
+        app = sender.app
+        consumer = getattr(sender, "task_consumer", None)
+        queues = [q.name for q in getattr(consumer, "queues", None) or ()] or default_queues(app)
+        sampler = Sampler(app, queues)
+        if sampler.start():
+            _sampler = sampler
+    except Exception:
+        logger.warning("perfsuite could not start the queue depth sampler", exc_info=True)
+
+
+def on_worker_shutdown(**kwargs: Any) -> None:
+    from perfsuite.core.metrics import registry
+
+    if _sampler is not None:
+        _sampler.stop()
+    try:
+        registry.flush()
+    except Exception:
+        logger.warning("perfsuite could not flush task metrics at shutdown", exc_info=True)
+
+
+def _receivers() -> list[tuple[Any, Any]]:
+    from celery import signals
+
+    return [
+        (signals.before_task_publish, on_before_publish),
+        (signals.after_task_publish, on_after_publish),
+        (signals.task_prerun, on_prerun),
+        (signals.task_postrun, on_postrun),
+        (signals.task_success, on_success),
+        (signals.task_failure, on_failure),
+        (signals.task_retry, on_retry),
+        (signals.worker_process_shutdown, on_process_shutdown),
+        (signals.worker_ready, on_worker_ready),
+        (signals.worker_shutdown, on_worker_shutdown),
+    ]
+
+
+def connect() -> None:
+    """Connect every receiver (idempotent: one ``dispatch_uid`` each)."""
+    try:
+        receivers = _receivers()
+    except ImportError:  # Celery not installed: nothing to record
+        return
+    for signal, receiver in receivers:
+        signal.connect(receiver, weak=False, dispatch_uid=f"{_UID}.{receiver.__name__}")
+
+
+def disconnect() -> None:
+    for signal, receiver in _receivers():
+        signal.disconnect(receiver, dispatch_uid=f"{_UID}.{receiver.__name__}")
