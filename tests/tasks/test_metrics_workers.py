@@ -1,0 +1,103 @@
+"""Task metrics are exact over 500 tasks on two worker groups (two ``celery worker``
+processes, prefork with two children each, standing for two machines) on one Redis
+broker with the Redis metrics store: published, started and succeeded read 500 through
+``manage.py taskstats --json`` and through the dashboard feed."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client, override_settings
+
+from project.settings import MIDDLEWARE as DEMO_MIDDLEWARE
+from tests.helpers import ROOT, demo_env, manage, run_python
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+
+TASKS = 500
+TASK = "perfsuite_tests.noop"
+PUBLISH = f"""
+import collections, django
+django.setup()
+from celery.result import ResultSet
+from tests.tasks.metric_tasks import noop
+results = ResultSet([noop.delay(i) for i in range({TASKS})])
+print(json.dumps(collections.Counter(results.join(timeout=120, propagate=True))))
+""".replace("import collections", "import collections, json")
+
+
+@contextmanager
+def worker_group(env: dict[str, str], name: str) -> Iterator[subprocess.Popen[str]]:
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "celery", "-A", "project", "worker"),
+            *("-I", "tests.tasks.metric_tasks", "-n", f"{name}@%h"),
+            *("--pool=prefork", "--concurrency=2", "--loglevel=warning"),
+            *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def stop(proc: subprocess.Popen[str]) -> str:
+    """A warm shutdown (SIGTERM): the children finish, flush and exit; then the parent."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.communicate(timeout=60)[0]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()[0] + "\n(killed: no warm shutdown within 60 s)"
+
+
+def test_totals_exact_over_500_tasks_on_two_worker_groups(tmp_path: Path, redis_url: str) -> None:
+    env = demo_env(
+        PERFSUITE_VAR_DIR=str(tmp_path),
+        REDIS_URL=redis_url,
+        DJANGO_SETTINGS_MODULE="tests.tasks.metric_settings",
+    )
+    with ExitStack() as stack:
+        groups = [stack.enter_context(worker_group(env, name)) for name in ("g1", "g2")]
+        published = run_python(PUBLISH, env, timeout=180)
+        outputs = [stop(group) for group in groups]
+        assert published.returncode == 0, (published.stderr, outputs)
+        for group, output in zip(groups, outputs, strict=True):
+            assert group.returncode == 0, output
+    by_group = json.loads(published.stdout.strip().splitlines()[-1])
+    assert sum(by_group.values()) == TASKS and set(by_group) == {"g1", "g2"}, by_group
+
+    result = manage("taskstats", "--json", "--window", "1h", env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    row = next(r for r in data["tasks"] if r["task"] == TASK)
+    expected = {"published": TASKS, "started": TASKS, "succeeded": TASKS, "failed": 0}
+    assert {k: row[k] for k in expected} == expected, row
+    assert row["retried"] == 0 and data["store"] == "redis"
+    assert row["runtime_p95_ms"] is not None and row["queue_wait_p95_ms"] is not None
+    assert data["queue_depth_now"] == {"celery": 0}
+
+    client = Client()
+    client.force_login(User.objects.create_superuser("ops", "ops@example.com", "pw"))
+    conf = {"STORE": "redis", "REDIS_URL": redis_url}
+    with override_settings(ROOT_URLCONF="project.urls", MIDDLEWARE=DEMO_MIDDLEWARE, PERFSUITE=conf):
+        feed = client.get("/admin/performance/data.json?window=1h").json()
+    stats = next(p for p in feed["panels"] if p["id"] == "tasks")["stats"]
+    feed_row = next(r for r in stats["tasks"] if r["task"] == TASK)
+    assert {k: feed_row[k] for k in expected} == expected, feed_row
