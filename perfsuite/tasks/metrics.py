@@ -43,21 +43,13 @@ def record_started(task: str, queue_wait: float | None) -> None:
         QUEUE_WAIT.labels(task).observe(max(0.0, queue_wait))
 
 
-def record_finished(task: str, runtime: float | None) -> None:
+def record_finished(task: str, runtime: float | None, outcome: str | None = None) -> None:
+    """A run ended: its runtime and its outcome (a key of :data:`COUNTERS`)."""
     if runtime is not None:
         RUNTIME.labels(task).observe(runtime)
-
-
-def record_succeeded(task: str) -> None:
-    SUCCEEDED.labels(task).inc()
-
-
-def record_failed(task: str) -> None:
-    FAILED.labels(task).inc()
-
-
-def record_retried(task: str) -> None:
-    RETRIED.labels(task).inc()
+    counter = COUNTERS.get(outcome) if outcome else None
+    if counter is not None:
+        counter.labels(task).inc()
 
 
 def record_queue_depth(queue: str, depth: int) -> None:

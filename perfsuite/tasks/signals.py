@@ -4,8 +4,8 @@
   message headers (``perfsuite_published_at``), ``after_task_publish`` counts it;
 - worker: ``task_prerun`` counts the start and the queue wait (publish, or the ETA of
   a delayed task, to start) and keeps the start time on ``task.request`` (never in a
-  dict of our own), ``task_postrun`` the runtime, ``task_success`` / ``task_failure``
-  / ``task_retry`` the outcome;
+  dict of our own), ``task_postrun`` the runtime and the outcome (succeeded, failed,
+  retried: from the state it passes);
 - worker processes flush: a prefork child ends with ``os._exit`` after billiard's
   own finalizers, which skip the core flusher's exit hooks, so
   ``worker_process_shutdown`` closes the registry (flush, then remove the journal);
@@ -93,25 +93,21 @@ def on_prerun(sender: Any = None, task: Any = None, **kwargs: Any) -> None:
         logger.debug("perfsuite task metrics: start not recorded", exc_info=True)
 
 
-def on_postrun(sender: Any = None, task: Any = None, **kwargs: Any) -> None:
+def on_postrun(sender: Any = None, task: Any = None, state: Any = None, **kwargs: Any) -> None:
+    """The runtime and the outcome, from the state Celery passes (one signal, not three:
+    ``task_success`` / ``task_failure`` / ``task_retry`` would each cost a dispatch)."""
     task = task or sender
     try:
         started = getattr(task.request, _START, None)
-        metrics.record_finished(_name(task), _perf() - started if started else None)
+        metrics.record_finished(
+            _name(task), _perf() - started if started else None, _OUTCOMES.get(state)
+        )
     except Exception:
         logger.debug("perfsuite task metrics: runtime not recorded", exc_info=True)
 
 
-def on_success(sender: Any = None, **kwargs: Any) -> None:
-    metrics.record_succeeded(_name(sender))
-
-
-def on_failure(sender: Any = None, **kwargs: Any) -> None:
-    metrics.record_failed(_name(sender))
-
-
-def on_retry(sender: Any = None, **kwargs: Any) -> None:
-    metrics.record_retried(_name(sender))
+#: Celery's state after a run -> the counter it adds to (REJECTED, IGNORED: none)
+_OUTCOMES = {"SUCCESS": "succeeded", "FAILURE": "failed", "RETRY": "retried"}
 
 
 # -- worker processes: flushing and sampling -------------------------------------
@@ -158,9 +154,6 @@ def _receivers() -> list[tuple[Any, Any]]:
         (signals.after_task_publish, on_after_publish),
         (signals.task_prerun, on_prerun),
         (signals.task_postrun, on_postrun),
-        (signals.task_success, on_success),
-        (signals.task_failure, on_failure),
-        (signals.task_retry, on_retry),
         (signals.worker_process_shutdown, on_process_shutdown),
         (signals.worker_ready, on_worker_ready),
         (signals.worker_shutdown, on_worker_shutdown),
