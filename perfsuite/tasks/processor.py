@@ -10,7 +10,9 @@
 - Data goes through JSON and must come back equal (ids, never model instances).
 - Inside a transaction the message is sent when it commits (a rollback sends
   nothing); the caller gets the task id at once either way.
-- A broker that cannot be reached is :class:`BrokerUnavailable`, after a bounded wait.
+- A broker that cannot be reached is :class:`BrokerUnavailable`, after a bounded wait;
+  with ``TASK_OUTBOX`` the task is written to the outbox in the caller's transaction
+  instead, and sent after the commit or later by the relay (:mod:`.outbox`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
+from perfsuite.core.conf import perf_settings
+
+from . import outbox
 from .reliable import KEY_HEADER
 
 Validator = Callable[[Mapping[str, Any]], Mapping[str, Any]]
@@ -84,6 +89,11 @@ class BackgroundTaskProcessor:
         task_id = str(uuid.uuid4())
         headers = {KEY_HEADER: idempotency_key} if idempotency_key else {}
 
+        if perf_settings.as_dict()["TASK_OUTBOX"]:
+            outbox.write(task_name(spec.task), payload, task_id, headers, countdown)
+            outbox.send_after_commit(task_id, using)
+            return task_id
+
         def send() -> None:
             publish(spec.task, payload, task_id, headers, countdown)
 
@@ -92,6 +102,10 @@ class BackgroundTaskProcessor:
 
     async def aqueue_task(self, task_type: str, data: Mapping[str, Any], **kwargs: Any) -> str:
         return await sync_to_async(self.queue_task)(task_type, data, **kwargs)
+
+
+def task_name(task: Any) -> str:
+    return task if isinstance(task, str) else str(task.name)
 
 
 def publish(

@@ -1,0 +1,98 @@
+"""The outbox (``TASK_OUTBOX``): no task is lost while the broker is unreachable.
+
+With it on, ``queue_task`` writes the task to the :class:`.models.OutboxTask` table in
+the caller's transaction (a rollback writes nothing, a commit keeps it whatever the
+broker does) and sends it after the commit; a row the broker refused stays for the
+relay, ``relay()`` (``manage.py task_relay``, or the ``relay_outbox`` task on a beat
+schedule), which sends waiting rows in order, each with its original task id, and
+marks them sent. A row is marked after its message was accepted: if the relay dies
+between the two, the next relay sends it again with the same task id, and
+``ReliableTask`` runs a task id's effect once. Relays in several processes never
+take the same row (``SELECT ... FOR UPDATE SKIP LOCKED`` where the database has it).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import connections, router, transaction
+from django.utils import timezone
+
+from perfsuite.core.breaker import Breaker
+
+logger = logging.getLogger("perfsuite.tasks")
+BATCH = 100
+
+
+def write(
+    task_name: str,
+    kwargs: dict[str, Any],
+    task_id: str,
+    headers: dict[str, Any],
+    countdown: float | None,
+) -> Any:
+    from .models import OutboxTask
+
+    return OutboxTask.objects.create(
+        task_id=task_id, task_name=task_name, kwargs=kwargs, headers=headers, countdown=countdown
+    )
+
+
+#: after a broker failure, enqueues leave their rows to the relay for a while (1 s,
+#: doubling up to 30 s) instead of each waiting for the broker again
+breaker = Breaker("task broker (outbox)", base=1.0, cap=30.0)
+
+
+def send_after_commit(task_id: str, using: str | None) -> None:
+    """After the caller's commit, send the row now, unless the broker failed lately."""
+
+    def send() -> None:
+        if breaker.allow():
+            relay(only=task_id)
+
+    transaction.on_commit(send, using=using)
+
+
+def relay(limit: int | None = None, only: str | None = None) -> int:
+    """Send waiting rows (all, or ``only`` one task id); returns how many were sent.
+    Stops at the first broker failure (the rows stay, with the error noted)."""
+    from .models import OutboxTask
+    from .processor import BrokerUnavailable, publish
+
+    alias = router.db_for_write(OutboxTask)
+    skip_locked = connections[alias].features.has_select_for_update_skip_locked
+    sent = 0
+    while limit is None or sent < limit:
+        with transaction.atomic(using=alias):
+            rows = OutboxTask.objects.using(alias).filter(sent_at=None).order_by("pk")
+            if only is not None:
+                rows = rows.filter(task_id=only)
+            rows = rows.select_for_update(skip_locked=skip_locked) if skip_locked else rows
+            batch = list(rows[: BATCH if limit is None else min(BATCH, limit - sent)])
+            if not batch:
+                return sent
+            for row in batch:
+                try:
+                    publish(row.task_name, row.kwargs, row.task_id, row.headers, row.countdown)
+                except BrokerUnavailable as exc:
+                    breaker.failure()
+                    row.attempts += 1
+                    row.last_error = str(exc)[:1000]
+                    row.save(update_fields=["attempts", "last_error"])
+                    logger.warning("outbox: the broker is unreachable; %s waits", row.task_id)
+                    return sent
+                breaker.success()
+                row.sent_at = timezone.now()
+                row.attempts += 1
+                row.save(update_fields=["sent_at", "attempts"])
+                sent += 1
+        if only is not None:
+            return sent
+    return sent
+
+
+def waiting() -> int:
+    from .models import OutboxTask
+
+    return OutboxTask.objects.filter(sent_at=None).count()
