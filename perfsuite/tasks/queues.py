@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from perfsuite.core.conf import perf_settings
+from perfsuite.core.metrics import registry
 
 from .metrics import record_queue_depth
 
@@ -101,6 +102,9 @@ class Sampler:
         while True:
             try:
                 sample(self.app, self.queues)
+                # a labelled gauge's set() does not start the core flusher thread, and a
+                # worker's main process may record nothing else: send them from here
+                registry.flush()
             except Exception:  # never let the thread die
                 logger.warning("perfsuite queue depth sampling failed", exc_info=True)
             if self._stop.wait(max(0.5, self._interval())):

@@ -9,6 +9,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -101,3 +102,30 @@ def test_totals_exact_over_500_tasks_on_two_worker_groups(tmp_path: Path, redis_
     stats = next(p for p in feed["panels"] if p["id"] == "tasks")["stats"]
     feed_row = next(r for r in stats["tasks"] if r["task"] == TASK)
     assert {k: feed_row[k] for k in expected} == expected, feed_row
+
+
+def test_a_worker_samples_the_queue_depth(tmp_path: Path, redis_url: str) -> None:
+    env = demo_env(
+        PERFSUITE_VAR_DIR=str(tmp_path),
+        REDIS_URL=redis_url,
+        DJANGO_SETTINGS_MODULE="tests.tasks.metric_settings",
+        METRIC_FLUSH_INTERVAL="0.2",
+    )
+    send = (
+        "import django\ndjango.setup()\n"
+        "from tests.tasks.metric_tasks import sleepy\n"
+        "for _ in range(40):\n    sleepy.delay(0.15)\n"
+    )
+    seen: list[dict[str, int]] = []
+    with worker_group(env, "g1") as group:
+        assert run_python(send, env, timeout=60).returncode == 0
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            result = manage("taskstats", "--json", "--no-broker", env=env)
+            assert result.returncode == 0, result.stderr
+            depth = json.loads(result.stdout)["queue_depth"]
+            seen.append(depth)
+            if depth.get("celery", 0) > 0:
+                break
+        stop(group)
+    assert any(d.get("celery", 0) > 0 for d in seen), seen  # sampled while tasks waited
