@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import dashboard, people, views
+from . import dashboard, people, task_pages, views
 from .virtual_pages import items_page, products_virtual_page
 
 urlpatterns = [
@@ -19,5 +19,17 @@ urlpatterns = [
     path("users/search.json", people.user_search_json, name="users-json"),
     path("users/<int:pk>/", people.user_detail, name="user-detail"),
     path("tasks/demo/", views.run_demo_task, name="demo-task"),
+    path("send-notification", task_pages.send_notification, name="send-notification"),
+    path("tasks/", task_pages.tasks_index, name="tasks"),
+    path("tasks/<uuid:task_id>/", task_pages.task_status, name="task-status"),
+    path("tasks/thumbnail/", task_pages.thumbnail_page, name="task-thumbnail"),
+    path(
+        "tasks/thumbnail/<uuid:upload>.png", task_pages.thumbnail_file, name="task-thumbnail-file"
+    ),
+    path("tasks/report/", task_pages.report_page, name="task-report"),
+    path(
+        "tasks/report/<uuid:task_id>.csv", task_pages.report_download, name="task-report-download"
+    ),
+    path("tasks/cpu/", task_pages.cpu_page, name="task-cpu"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
 ]
