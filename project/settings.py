@@ -135,6 +135,9 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+if django.VERSION >= (6, 0):
+    # Django's @task/enqueue run on the Celery workers (perfsuite.tasks, docs/tasks.md)
+    TASKS = {"default": {"BACKEND": "perfsuite.tasks.django_tasks.CeleryBackend"}}
 
 # The send_email task's mails: one file per message under var/mail/ (the demo sends
 # none); EMAIL_BACKEND=smtp with EMAIL_HOST... in production.

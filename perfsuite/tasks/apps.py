@@ -24,3 +24,5 @@ class TasksConfig(AppConfig):
         register(TasksPanel())  # shown on Admin -> Performance
         signals.connect()  # task metrics from Celery's signals
         register_task_types()  # send_email, process_image, ... on task_processor
+        # the Celery tasks of the outbox relay and of the django.tasks backend
+        from . import django_tasks, outbox  # noqa: F401

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from celery import shared_task
 from django.db import connections, router, transaction
 from django.utils import timezone
 
@@ -96,3 +97,14 @@ def waiting() -> int:
     from .models import OutboxTask
 
     return OutboxTask.objects.filter(sent_at=None).count()
+
+
+@shared_task(name="perfsuite.tasks.relay_outbox", ignore_result=True)
+def relay_outbox() -> int:
+    """The relay as a task, for a Celery beat schedule (:func:`beat_entry`)."""
+    return relay()
+
+
+def beat_entry(every: float = 10.0) -> dict[str, Any]:
+    """``app.conf.beat_schedule = {"perfsuite-outbox": beat_entry(10)}``."""
+    return {"task": "perfsuite.tasks.relay_outbox", "schedule": every}

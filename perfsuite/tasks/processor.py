@@ -109,7 +109,12 @@ def task_name(task: Any) -> str:
 
 
 def publish(
-    task: Any, payload: dict[str, Any], task_id: str, headers: dict[str, Any], countdown: Any
+    task: Any,
+    payload: dict[str, Any],
+    task_id: str,
+    headers: dict[str, Any],
+    countdown: Any,
+    eta: Any = None,
 ) -> None:
     from celery import current_app
     from kombu.exceptions import OperationalError
@@ -122,6 +127,7 @@ def publish(
             task_id=task_id,
             headers=headers,
             countdown=countdown,
+            eta=eta,
             retry=True,
             retry_policy=PUBLISH_RETRY,
         )
