@@ -168,6 +168,8 @@ class _GaugeChild:
         with reg._lock:
             reg._gauges[self._key] = (float(value), _time())
             reg._gauges_changed.add(self._key)
+            if reg._autoflush and not reg._flusher.started:  # as counters do
+                reg._flusher.start()
 
     def inc(self, amount: float = 1) -> None:
         reg = self._reg
@@ -175,6 +177,8 @@ class _GaugeChild:
             old = reg._gauges.get(self._key)
             reg._gauges[self._key] = ((old[0] if old else 0.0) + amount, _time())
             reg._gauges_changed.add(self._key)
+            if reg._autoflush and not reg._flusher.started:
+                reg._flusher.start()
 
     def dec(self, amount: float = 1) -> None:
         self.inc(-amount)

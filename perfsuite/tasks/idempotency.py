@@ -56,9 +56,7 @@ def once(key: str) -> Iterator[None]:
     cache = _cache()
     if cache is not None:
         name = PREFIX + key
-        if cache.get(name) == "done":
-            raise Done(key)
-        if not cache.add(name, "started", running_ttl):
+        if not cache.add(name, "started", running_ttl):  # SET NX: one round trip
             if cache.get(name) == "done":
                 raise Done(key)
             raise Running(key)

@@ -155,3 +155,14 @@ def test_global_registry_follows_store_setting(redis_url: str) -> None:
     with override_settings(PERFSUITE={"STORE": "redis", "REDIS_URL": redis_url}):
         assert isinstance(registry.store, RedisStore)
     assert isinstance(registry.store, LocalStore)
+
+
+def test_a_gauge_alone_starts_the_flusher_as_a_counter_does() -> None:
+    """A process that only sets gauges (a sampler) still sends them to the store."""
+    registry = Registry(store=LocalStore(Mapping(0.01)), autoflush=True)
+    try:
+        assert not registry._flusher.started
+        registry.gauge("only_gauge", "", ("q",)).labels("a").set(3)
+        assert registry._flusher.started
+    finally:
+        registry.close()
