@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 REPORT_CHUNK = 2000
 #: a report bigger than this goes from memory to a temporary file on disk
 SPOOL_BYTES = 1 << 20
+#: CSV text buffered before it is encoded into the spooled file
+FLUSH_CHARS = 64 * 1024
 #: spreadsheet programs run a cell starting with these as a formula
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -126,7 +128,7 @@ def generate_report(
         for row in rows.iterator(chunk_size=REPORT_CHUNK):
             writer.writerow([_cell(v) for v in row])
             count += 1
-            if count % REPORT_CHUNK == 0:
+            if chunk.tell() > FLUSH_CHARS:
                 spool.write(chunk.getvalue().encode())
                 chunk.seek(0)
                 chunk.truncate()

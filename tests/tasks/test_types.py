@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import tracemalloc
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -143,3 +144,24 @@ def test_cpu_intensive_computes_the_digest_chain() -> None:
     for _ in range(1000):
         digest = hashlib.sha256(digest).digest()
     assert result["digest"] == digest.hex() and result["rounds"] == 1000
+
+
+@pytest.mark.django_db
+def test_generate_report_memory_stays_bounded(media: Path) -> None:
+    """A 12 MB report is written with a few MB of Python memory, whatever its length:
+    rows come in chunks, and the file spools to disk past SPOOL_BYTES (1 MiB)."""
+    text = "x" * 400
+    Product.objects.bulk_create(
+        (Product(name=f"P{n}", price=Decimal(1), description=text) for n in range(30_000)),
+        batch_size=500,
+    )
+    data = {"type": "big", "model": "shop.Product", "fields": ["id", "description"], "user_id": 1}
+    tracemalloc.start()
+    try:
+        result = tasks.generate_report.apply(kwargs=data, task_id="big").get()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    size = (media / result["file"]).stat().st_size
+    assert result["rows"] == 30_000 and size > 12_000_000
+    assert peak < size / 3, f"peak {peak} bytes for a {size}-byte report"
