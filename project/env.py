@@ -41,13 +41,19 @@ def _check_port(variable: str, url: str, example: str) -> Any:
     return parts
 
 
+#: the web server and the worker's pool processes write to one SQLite file (idempotency
+#: marks, the outbox): a write transaction takes the lock up front and waits for it,
+#: instead of failing with "database is locked" when it upgrades a read
+SQLITE: dict[str, Any] = {"OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20}}
+
+
 def database_from_env(base_dir: Path) -> dict[str, Any]:
     """``DATABASES['default']`` from ``DATABASE_URL`` (SQLite file when unset)."""
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         var_dir = Path(os.environ.get("PERFSUITE_VAR_DIR") or base_dir / "var")
         var_dir.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": var_dir / "db.sqlite3"}
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": var_dir / "db.sqlite3", **SQLITE}
     example = "postgres://user:password@127.0.0.1:5432/perfsuite"
     parts = _check_port("DATABASE_URL", url, example)
     if parts.scheme in ("postgres", "postgresql", "pgsql"):
@@ -76,7 +82,7 @@ def database_from_env(base_dir: Path) -> dict[str, Any]:
             name = name[1:]
         if not name:
             raise EnvError("DATABASE_URL", "names no SQLite file", "sqlite:////abs/path/db.sqlite3")
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name}
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name, **SQLITE}
     raise EnvError(
         "DATABASE_URL",
         f"has the unsupported scheme {parts.scheme or '(none)'!r}",

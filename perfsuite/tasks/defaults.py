@@ -27,6 +27,10 @@ from typing import Any
 
 from perfsuite.core.conf import perf_settings
 
+# a worker loads Celery's configuration before django.setup() imports the apps: the
+# TASK_* keys must be declared by then
+from . import conf as _declared  # noqa: F401
+
 #: Redis redelivers an unacknowledged task after this long (kombu's default: 1 hour)
 VISIBILITY_TIMEOUT = 6 * 3600
 

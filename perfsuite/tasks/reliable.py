@@ -18,7 +18,7 @@ from celery import Task
 
 from perfsuite.core.conf import perf_settings
 
-from .idempotency import Done, Running, once
+from .idempotency import Done, Running, _ttls, once
 
 #: the message header carrying the caller's idempotency key
 KEY_HEADER = "perfsuite_idempotency_key"
@@ -59,4 +59,14 @@ class ReliableTask(Task):
         except Done:
             return {"status": "duplicate", "key": key}
         except Running as exc:
-            raise self.retry(exc=exc, countdown=5, max_retries=None) from None
+            countdown, budget = self.running_retry(int(self.request.retries or 0))
+            raise self.retry(exc=exc, countdown=countdown, max_retries=budget) from None
+
+    @staticmethod
+    def running_retry(retries: int) -> tuple[int, int]:
+        """(countdown, max_retries) for a delivery that found another attempt running:
+        enough tries to outwait that attempt's mark (the hard time limit and 30 s), so
+        a task redelivered after its worker died runs once the mark has expired."""
+        running_ttl = _ttls()[0]
+        countdown = 10
+        return countdown, retries + -(-running_ttl // countdown) + 1
