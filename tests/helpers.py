@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,3 +76,33 @@ def seeded_demo(var_dir: str, **extra: str) -> dict[str, str]:
         result = manage(*args, env=env)
         assert result.returncode == 0, result.stderr
     return env
+
+
+@contextmanager
+def celery_worker(
+    env: dict[str, str], *options: str, pool: str = "prefork", concurrency: int = 2
+) -> Iterator[subprocess.Popen[str]]:
+    """A real ``celery -A project worker`` process of the demo (``options``: ``-I``,
+    ``-n`` ...); stopped (SIGTERM, then SIGKILL) unless the test stopped it already."""
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "celery", "-A", "project", "worker", *options),
+            *(f"--pool={pool}", f"--concurrency={concurrency}", "--loglevel=warning"),
+            *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

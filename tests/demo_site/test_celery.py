@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 
-from tests.helpers import ROOT, demo_env, run_python
+from tests.helpers import celery_worker, demo_env, run_python
 
 pytestmark = pytest.mark.slow
 
@@ -20,41 +15,8 @@ PRODUCE = (
 )
 
 
-@contextmanager
-def worker(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "project",
-            "worker",
-            "--pool=solo",
-            "--loglevel=warning",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def run_demo_task(env: dict[str, str]) -> None:
-    with worker(env) as proc:
+    with celery_worker(env, pool="solo", concurrency=1) as proc:
         result = run_python(PRODUCE, env, timeout=90)
         if result.returncode != 0:
             proc.terminate()

@@ -12,8 +12,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from perfsuite.tasks.django_tasks import CeleryBackend
-from tests.demo_site.test_celery import worker
 from tests.helpers import demo_env, manage, run_python
+from tests.tasks.workers import worker
 
 NATIVE = django.VERSION >= (6, 0)
 

@@ -8,18 +8,17 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client, override_settings
 
 from project.settings import MIDDLEWARE as DEMO_MIDDLEWARE
-from tests.helpers import ROOT, demo_env, manage, run_python
+from tests.helpers import celery_worker, demo_env, manage, run_python
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -35,27 +34,9 @@ print(json.dumps(collections.Counter(results.join(timeout=120, propagate=True)))
 """.replace("import collections", "import collections, json")
 
 
-@contextmanager
-def worker_group(env: dict[str, str], name: str) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "celery", "-A", "project", "worker"),
-            *("-I", "tests.tasks.metric_tasks", "-n", f"{name}@%h"),
-            *("--pool=prefork", "--concurrency=2", "--loglevel=warning"),
-            *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+def worker_group(env: dict[str, str], name: str) -> Any:
+    """One worker group ("machine"): its own node name, the test's task module."""
+    return celery_worker(env, "-I", "tests.tasks.metric_tasks", "-n", f"{name}@%h")
 
 
 def stop(proc: subprocess.Popen[str]) -> str:

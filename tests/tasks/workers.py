@@ -3,43 +3,19 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.helpers import ROOT, manage, run_python
+from tests.helpers import celery_worker, manage, run_python
 
 WORKER_SETTINGS = "tests.tasks.worker_settings"
 
 
-@contextmanager
-def worker(env: dict[str, str], concurrency: int = 2) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "celery", "-A", "project", "worker"),
-            *("--pool=prefork", f"--concurrency={concurrency}", "--loglevel=warning"),
-            *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def worker(env: dict[str, str], concurrency: int = 2) -> Any:
+    return celery_worker(env, concurrency=concurrency)
 
 
 def produce(code: str, env: dict[str, str], proc: Any = None, timeout: float = 150) -> Any:
