@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import pickle
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,28 +25,9 @@ from perfsuite.query_opt.detection import (
 )
 from perfsuite.query_opt.instrumentation import QueryLog, begin, end
 from project.shop.models import Post
+from tests.query_opt.support import MIDDLEWARE, line_of
 
 pytestmark = [pytest.mark.urls("tests.query_opt.urls"), pytest.mark.django_db(databases="__all__")]
-
-URLS = Path(__file__).with_name("urls.py")
-MIDDLEWARE = [
-    "perfsuite.perf_monitor.middleware.PerformanceMiddleware",
-    "perfsuite.query_opt.middleware.QueryInstrumentationMiddleware",
-]
-
-
-def line_of(marker: str) -> str:
-    for number, line in enumerate(URLS.read_text().splitlines(), 1):
-        if marker in line:
-            return f"tests/query_opt/urls.py:{number}"
-    raise AssertionError(marker)
-
-
-@pytest.fixture
-def posts(db_alias: str) -> str:
-    users = [get_user_model().objects.create_user(f"writer{n}") for n in range(20)]
-    Post.objects.bulk_create(Post(author=u, title=f"t{u.pk}", body="b") for u in users)
-    return db_alias
 
 
 def settings(**conf: Any) -> Any:

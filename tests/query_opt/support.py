@@ -1,0 +1,19 @@
+"""What the request-level query_opt tests share: their middleware and the line of a marked
+statement in tests/query_opt/urls.py (the ``posts`` fixture is in conftest.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+URLS = Path(__file__).with_name("urls.py")
+MIDDLEWARE = [
+    "perfsuite.perf_monitor.middleware.PerformanceMiddleware",
+    "perfsuite.query_opt.middleware.QueryInstrumentationMiddleware",
+]
+
+
+def line_of(marker: str) -> str:
+    for number, line in enumerate(URLS.read_text().splitlines(), 1):
+        if marker in line:
+            return f"tests/query_opt/urls.py:{number}"
+    raise AssertionError(marker)
