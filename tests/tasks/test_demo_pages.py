@@ -16,24 +16,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
-from perfsuite.tasks import processor, tasks
+from perfsuite.tasks import tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)  # tasks are sent on commit
 
 User = get_user_model()
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    published: list[Any] = []
-    monkeypatch.setattr(processor, "publish", lambda *args: published.append(args))
-    return published
-
-
-@pytest.fixture
-def media(settings: Any, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
 
 
 def signed_in(user: Any, **kwargs: Any) -> Client:

@@ -15,24 +15,10 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image, UnidentifiedImageError
 
-from perfsuite.tasks import processor, tasks
+from perfsuite.tasks import tasks
 from perfsuite.tasks.processor import BackgroundTaskProcessor, task_processor
 from perfsuite.tasks.task_types import check_report, register_task_types
 from project.shop.models import Product
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """What would reach the broker (nothing, for refused data)."""
-    published: list[Any] = []
-    monkeypatch.setattr(processor, "publish", lambda *args: published.append(args))
-    return published
-
-
-@pytest.fixture
-def media(settings: Any, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
 
 
 def test_the_four_types_are_registered() -> None:
