@@ -11,6 +11,7 @@ runs, so no check needs an ``is_installed`` guard. Ids are documented in
 from __future__ import annotations
 
 import functools
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -130,3 +131,27 @@ def check_perfsuite_settings(app_configs: Any = None, **kwargs: Any) -> list[Che
                 )
             )
     return errors
+
+
+def registered_by_installed_app(module: str) -> bool:
+    """Whether a registration made by ``module`` should be judged by a check: yes for
+    an installed app's module and for a module outside any app (a project's urls.py);
+    no for the module of an app that was imported but is not installed
+    (INSTALLED_APPS changed in a test, a script importing another project's app)."""
+    if not module or apps.get_containing_app_config(module) is not None:
+        return True
+    return _app_package(module) is None
+
+
+@functools.lru_cache(maxsize=256)
+def _app_package(module: str) -> str | None:
+    """The package of ``module`` that is a Django app (it has an apps.py), if any."""
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        package = ".".join(parts[:end])
+        try:
+            if importlib.util.find_spec(package + ".apps") is not None:
+                return package
+        except (ImportError, ValueError):  # a module, not a package
+            continue
+    return None

@@ -7,10 +7,10 @@ from typing import Any
 from django.core.checks import CheckMessage, Warning
 from django.urls import NoReverseMatch, reverse
 
+from perfsuite.core.checks import registered_by_installed_app
 from perfsuite.core.conf import perf_settings
 
 from .lazy import registered_lazy
-from .virtual_checks import installed
 
 #: gunicorn's default limit_request_line is 4094 bytes (method, path, query, version)
 URL_BUDGET = 4000
@@ -45,7 +45,7 @@ def check_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     names = sorted(  # the URLconf is imported by now: its registrations too
         name
         for name, lazy in registered_lazy().items()
-        if installed(getattr(lazy.loader, "__module__", "") or "")
+        if registered_by_installed_app(getattr(lazy.loader, "__module__", "") or "")
     )
     if not names:
         return []

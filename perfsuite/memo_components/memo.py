@@ -75,16 +75,12 @@ class MemoizedComponent(Component):
         key = local_key(identity(type(self)), self.props)
         html = renders.get(key)
         if html is not None:
-            renders.counts[label].hits += 1
-            metrics.record_render(label, "hit")
-            return SafeString(html)
+            return _hit(label, html)
         with _flight(key):
             html = renders.get(key)  # rendered meanwhile by the thread we waited for
-            counts = renders.counts[label]
             if html is not None:
-                counts.hits += 1
-                metrics.record_render(label, "hit")
-                return SafeString(html)
+                return _hit(label, html)
+            counts = renders.counts[label]
             deps = tuple(models_in(self.props))
             for model in {dep[0] for dep in deps}:
                 shared.mark_model(model)
@@ -145,6 +141,12 @@ class MemoizedComponent(Component):
             "evictions": counts.evictions,
             "bytes": counts.bytes,
         }
+
+
+def _hit(label: str, html: str) -> SafeString:
+    renders.counts[label].hits += 1
+    metrics.record_render(label, "hit")
+    return SafeString(html)
 
 
 class _flight:

@@ -67,24 +67,14 @@ def dep_key(dep: tuple[str, Any]) -> str:
 def get(digest: str, deps: tuple[tuple[str, Any], ...]) -> tuple[str | None, Any]:
     """(the shared render or None, the generations to store a new render with), in one
     round trip: the render and the current generation of every instance it shows."""
-    cache = backend()
-    if cache is None:
-        return None, None
-    keys = [PREFIX + "r:" + digest, *(dep_key(dep) for dep in deps)]
-    try:
-        found = cache.get_many(keys)
-    except Exception as exc:
-        _failed(exc)
-        return None, None
-    breaker.success()
-    gens = tuple(int(found.get(key, 0)) for key in keys[1:])
-    return _fresh(found.get(keys[0]), gens), gens
+    return get_batch([(digest, deps)])[0]
 
 
 def get_batch(
     wanted: list[tuple[str, tuple[tuple[str, Any], ...]]],
 ) -> list[tuple[str | None, Any]]:
-    """:func:`get` for many renders in one round trip: ``[(digest, deps), ...]``."""
+    """Many renders and their instances' generations in one round trip (``get_many``):
+    ``[(digest, deps), ...]`` -> ``[(html or None, generations or None), ...]``."""
     cache = backend()
     if cache is None or not wanted:
         return [(None, None)] * len(wanted)

@@ -6,15 +6,14 @@ W211 and W212 look at the sources registered by the time checks run (those of a
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 from typing import Any
 
-from django.apps import apps
 from django.core.checks import CheckMessage, Warning
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Field, Model
 from django.urls import NoReverseMatch, reverse
+
+from perfsuite.core.checks import registered_by_installed_app
 
 from .virtual_keyset import order_of
 from .virtual_sources import registered_sources
@@ -31,34 +30,13 @@ def _routed() -> bool | None:
     return True
 
 
-def installed(module: str) -> bool:
-    """Whether registrations made by ``module`` count: yes for an installed app's module
-    and for a module outside any app (a project's urls.py); no for the module of an
-    app that was imported but is not installed (INSTALLED_APPS changed in a test)."""
-    if not module or apps.get_containing_app_config(module) is not None:
-        return True
-    return _app_package(module) is None
-
-
-@functools.lru_cache(maxsize=256)
-def _app_package(module: str) -> str | None:
-    """The package of ``module`` that is a Django app (it has an apps.py), if any."""
-    parts = module.split(".")
-    for end in range(len(parts), 0, -1):
-        package = ".".join(parts[:end])
-        try:
-            if importlib.util.find_spec(package + ".apps") is not None:
-                return package
-        except (ImportError, ValueError):  # a module, not a package
-            continue
-    return None
-
-
 def check_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """W210: virtual list sources are registered but the window endpoint has no URL."""
     if _routed() is not False:
         return []
-    names = sorted(n for n, s in registered_sources().items() if installed(s.module))
+    names = sorted(
+        n for n, s in registered_sources().items() if registered_by_installed_app(s.module)
+    )
     if not names:
         return []
     return [

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models import DateField, DateTimeField, Field, Model, TimeField
 
-from .pg_copy import copy_rows, copyable, plain_type
+from .pg_copy import EXPRESSION, copy_rows, copyable, plain_type, prep_value
 
 _MISSING = object()
 
@@ -84,15 +84,10 @@ def _dict_row(
             value = getattr(value, field.target_field.attname)
         values[i] = value
     for i, (field, plain) in enumerate(fields):
-        value = values[i]
-        if value is _MISSING:
-            value = field.get_default()
-        if plain is not None and type(value) is plain:
-            values[i] = value
-            continue
-        if hasattr(value, "resolve_expression"):
+        value = field.get_default() if values[i] is _MISSING else values[i]
+        values[i] = prep_value(field, plain, value, connection)
+        if values[i] is EXPRESSION:
             return None
-        values[i] = field.get_db_prep_save(value, connection=connection)
     return tuple(values)
 
 

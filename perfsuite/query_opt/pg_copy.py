@@ -93,18 +93,28 @@ def _prepare(
             obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
         row = []
         for field, plain in plan:
-            if plain is not None:
-                value = getattr(obj, field.attname)
-                if type(value) is plain:  # what get_db_prep_save would return unchanged
-                    row.append(value)
-                    continue
-            else:
-                value = field.pre_save(obj, add=True)
-            if hasattr(value, "resolve_expression"):  # F(), Now(), DatabaseDefault...
+            value = getattr(obj, field.attname) if plain is not None else field.pre_save(obj, True)
+            prepared = prep_value(field, plain, value, connection)
+            if prepared is EXPRESSION:
                 return None
-            row.append(field.get_db_prep_save(value, connection=connection))
+            row.append(prepared)
         rows.append(tuple(row))
     return [f.column for f in fields], rows
+
+
+#: what :func:`prep_value` answers for a value COPY cannot send (an expression)
+EXPRESSION: Any = object()
+
+
+def prep_value(field: Any, plain: type | None, value: Any, connection: Any) -> Any:
+    """``value`` as Django's ``bulk_create`` would send it (``get_db_prep_save``); plain
+    ``str``/``int`` values of Django's own fields as they are; :data:`EXPRESSION` for
+    F(), Now(), a database default ... (Django's path must insert those)."""
+    if plain is not None and type(value) is plain:
+        return value
+    if hasattr(value, "resolve_expression"):
+        return EXPRESSION
+    return field.get_db_prep_save(value, connection=connection)
 
 
 def plain_type(field: Any) -> type | None:
