@@ -23,6 +23,7 @@ PAGES = [
     *("/", "/products/", "/products/?page=2", "/posts/", "/posts/slow/", "/profile/"),
     *("/tasks/demo/", "/users/", "/users/?q=user&page=2"),
     *("/items/", "/products/virtual/", "/dashboard/"),
+    *("/tasks/", "/tasks/thumbnail/", "/tasks/report/", "/tasks/cpu/"),
 ]
 FORGED = "abcdefghijklmnopqrstuvwxyz012345"
 #: what a page shows only to alice (the user list may name her to anyone)
