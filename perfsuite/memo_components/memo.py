@@ -72,7 +72,7 @@ class MemoizedComponent(Component):
     def render(self) -> SafeString:
         sync()
         label = self.label()
-        key = local_key(identity(type(self)), self.props)
+        key = self.local_key()
         html = renders.get(key)
         if html is not None:
             return _hit(label, html)
@@ -84,11 +84,12 @@ class MemoizedComponent(Component):
             deps = tuple(models_in(self.props))
             for model in {dep[0] for dep in deps}:
                 shared.mark_model(model)
+            digest = stable_hash(key)  # the shared alias's key
             ready = _prefetched.ready.pop(key, None) if self.shared else None
             if ready is not None:
                 found, gens = ready
             elif self.shared:
-                found, gens = shared.get(stable_hash(key), deps)
+                found, gens = shared.get(digest, deps)
             else:
                 found, gens = None, None
             if found is not None:
@@ -99,7 +100,7 @@ class MemoizedComponent(Component):
                 counts.misses += 1
                 metrics.record_render(label, "miss")
                 html = str(super().render())
-                shared.put(stable_hash(key), gens, html)
+                shared.put(digest, gens, html)
             renders.put(key, html, label, deps)
             return SafeString(html)
 
