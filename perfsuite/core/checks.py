@@ -119,14 +119,22 @@ def check_perfsuite_settings(app_configs: Any = None, **kwargs: Any) -> list[Che
                     id="perfsuite.E004",
                 )
             )
-    elif isinstance(store, str) and store not in ("local", "redis"):
+    elif store == "sqlite" and not user.get("SQLITE_PATH"):
+        errors.append(
+            Error(
+                "PERFSUITE['STORE'] is 'sqlite' but PERFSUITE['SQLITE_PATH'] is not set.",
+                hint="Set PERFSUITE['SQLITE_PATH'] = BASE_DIR / 'var' / 'metrics.sqlite3'.",
+                id="perfsuite.E007",
+            )
+        )
+    elif isinstance(store, str) and store not in ("local", "redis", "sqlite"):
         try:
             import_string(store)
         except ImportError as exc:
             errors.append(
                 Error(
                     f"PERFSUITE['STORE'] = {store!r} cannot be imported: {exc}.",
-                    hint="Use 'local', 'redis' or the dotted path of a Store subclass.",
+                    hint="Use 'local', 'sqlite', 'redis' or the dotted path of a Store subclass.",
                     id="perfsuite.E006",
                 )
             )

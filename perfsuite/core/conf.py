@@ -28,6 +28,7 @@ from .validators import (
     Validator,
     boolean,
     non_empty_str,
+    optional_path,
     optional_str,
     positive_int,
     positive_number,
@@ -53,7 +54,7 @@ def _redis_url(value: Any) -> str | None:
 
 def _valid_store(value: Any) -> str | None:
     if not isinstance(value, str) or not value:
-        return "must be 'local', 'redis' or a dotted path to a Store class"
+        return "must be 'local', 'sqlite', 'redis' or a dotted path to a Store class"
     return None
 
 
@@ -64,7 +65,12 @@ def _accuracy(value: Any) -> str | None:
 
 
 _OPTIONS: dict[str, Option] = {
-    "STORE": Option("local", _valid_store, "Where metrics go: 'local', 'redis' or a dotted path."),
+    "STORE": Option(
+        "local", _valid_store, "Where metrics go: 'local', 'sqlite', 'redis' or a dotted path."
+    ),
+    "SQLITE_PATH": Option(
+        None, optional_path, "The SQLite file of the metrics store (STORE='sqlite')."
+    ),
     "REDIS_URL": Option(None, _redis_url, "Redis URL of the metrics store (STORE='redis')."),
     "KEY_PREFIX": Option("perfsuite", non_empty_str, "Prefix of every Redis key."),
     "FLUSH_INTERVAL": Option(1.0, positive_number, "Seconds between flushes to the store."),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+import os
 from typing import Any
 
 Validator = Callable[[Any], str | None]
@@ -56,6 +57,12 @@ def ratio(value: Any) -> str | None:
 def optional_str(value: Any) -> str | None:
     if value is not None and not isinstance(value, str):
         return "must be a string or None"
+    return None
+
+
+def optional_path(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str | os.PathLike):
+        return "must be a path (a string or pathlib.Path) or None"
     return None
 
 

@@ -43,6 +43,8 @@ def test_clean_settings_have_no_errors() -> None:
         ({"HISTOGRAM_RELATIVE_ACCURACY": 2}, "perfsuite.E002"),
         ({"STORE": ""}, "perfsuite.E002"),
         ({"STORE": "redis"}, "perfsuite.E003"),
+        ({"STORE": "sqlite"}, "perfsuite.E007"),
+        ({"STORE": "sqlite", "SQLITE_PATH": 3}, "perfsuite.E002"),
         ({"STORE": "no.such.module.Store"}, "perfsuite.E006"),  # was E004
     ],
 )

@@ -1,4 +1,5 @@
-"""Where recorded metrics go: ``local`` (this process) or ``redis`` (every process)."""
+"""Where recorded metrics go: ``local`` (this process), ``sqlite`` (every process of
+one machine) or ``redis`` (every process and machine)."""
 
 from __future__ import annotations
 
@@ -20,5 +21,9 @@ def store_from_settings(mapping: Mapping) -> Store:
         from .redis import RedisStore
 
         return RedisStore.from_settings(mapping)
+    if name == "sqlite":
+        from .sqlite import SQLiteStore
+
+        return SQLiteStore.from_settings(mapping)
     cls = import_string(name)
     return cls(mapping)

@@ -7,9 +7,10 @@ import os
 import socket
 import time
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
-from ..series import COUNTER, GAUGE, HISTOGRAM, Batch, SeriesId
+from ..series import COUNTER, GAUGE, HISTOGRAM, Batch, MinuteDeltas, SeriesId
 from ..sketch import HistData, Mapping
 
 #: window name -> seconds (None: since the last reset)
@@ -140,6 +141,38 @@ class Snapshot:
         return out
 
 
+def deltas_from_fields(
+    fields: Iterable[tuple[str, Any]], series: dict[str, SeriesId]
+) -> MinuteDeltas:
+    """One bucket stored as flat fields (``{sid}|c``, ``|n``, ``|s``, ``|lo``, ``|hi``,
+    ``|p{k}``, ``|n{k}``, ``|z``) back as deltas; ``series`` maps sid -> SeriesId.
+    The shared reading of the Redis and SQLite stores."""
+    deltas = MinuteDeltas()
+    hists: dict[str, HistData] = {}
+    for name, value in fields:
+        sid, _, part = name.partition("|")
+        key = series.get(sid)
+        if key is None:
+            continue
+        if part == "c":
+            deltas.counters[key] = deltas.counters.get(key, 0) + float(value)
+            continue
+        hist = hists.get(sid)
+        if hist is None:
+            hist = hists[sid] = deltas.histograms[key] = HistData()
+        if part == "n":
+            hist.count += int(value)
+        elif part == "s":
+            hist.sum += float(value)
+        elif part == "lo":
+            hist.min = min(hist.min, float(value))
+        elif part == "hi":
+            hist.max = max(hist.max, float(value))
+        else:
+            hist.add_bucket_field(part, int(value))
+    return deltas
+
+
 def _matches(key: SeriesId, labels: dict[str, str]) -> bool:
     if not labels:
         return True
@@ -198,6 +231,7 @@ __all__ = [
     "SeriesStats",
     "Snapshot",
     "Store",
+    "deltas_from_fields",
     "minute_now",
     "minutes_in_window",
     "process_name",

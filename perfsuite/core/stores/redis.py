@@ -27,18 +27,31 @@ import secrets
 import threading
 import time
 from importlib import resources
+from collections.abc import Iterator
 from typing import Any
 
 from ..conf import perf_settings
 from ..series import Batch, MinuteDeltas, SeriesId
-from ..sketch import HistData, Mapping
-from .base import Point, Snapshot, Store, minute_now, process_name, window_seconds
+from ..sketch import Mapping
+from .base import (
+    Point,
+    Snapshot,
+    Store,
+    deltas_from_fields,
+    minute_now,
+    process_name,
+    window_seconds,
+)
 
 _LUA = resources.files("perfsuite.core.stores").joinpath("flush.lua").read_text()
 
 
 def _num(value: float) -> str:
     return repr(float(value))
+
+
+def _decoded(raw: dict[bytes, bytes]) -> Iterator[tuple[str, bytes]]:
+    return ((field.decode(), value) for field, value in raw.items())
 
 
 class RedisStore(Store):
@@ -166,35 +179,6 @@ class RedisStore(Store):
         self._script(keys=[self.prefix], args=[self._payload(batch)], client=client)
 
     # -- reading -------------------------------------------------------
-    @staticmethod
-    def _parse(raw: dict[bytes, bytes], series: dict[str, SeriesId]) -> MinuteDeltas:
-        """One bucket hash as deltas (``series``: sid -> SeriesId, read in the same
-        round trip; passed in, never kept on the store: readers may run at once)."""
-        deltas = MinuteDeltas()
-        hists: dict[str, HistData] = {}
-        for field_b, value_b in raw.items():
-            sid, _, part = field_b.decode().partition("|")
-            key = series.get(sid)
-            if key is None:
-                continue
-            if part == "c":
-                deltas.counters[key] = deltas.counters.get(key, 0) + float(value_b)
-                continue
-            hist = hists.get(sid)
-            if hist is None:
-                hist = hists[sid] = deltas.histograms[key] = HistData()
-            if part == "n":
-                hist.count += int(value_b)
-            elif part == "s":
-                hist.sum += float(value_b)
-            elif part == "lo":
-                hist.min = min(hist.min, float(value_b))
-            elif part == "hi":
-                hist.max = max(hist.max, float(value_b))
-            else:
-                hist.add_bucket_field(part, int(value_b))
-        return deltas
-
     def snapshot(self, window: str = "all", *, points: bool = False) -> Snapshot:
         seconds = window_seconds(window)
         now = time.time()
@@ -232,12 +216,12 @@ class RedisStore(Store):
         merged = MinuteDeltas()
         offset = 3
         for raw in results[offset : offset + len(window_keys)]:
-            merged.merge(self._parse(raw, series))
+            merged.merge(deltas_from_fields(_decoded(raw), series))
         snap.counters = merged.counters
         snap.histograms = merged.histograms
         offset += len(window_keys)
         for (start, _key), raw in zip(point_units, results[offset:], strict=True):
-            deltas = self._parse(raw, series)
+            deltas = deltas_from_fields(_decoded(raw), series)
             snap.points.append(
                 Point(start=start, counters=deltas.counters, histograms=deltas.histograms)
             )
