@@ -9,8 +9,8 @@ default is used instead.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
 import os
+from collections.abc import Callable, Sequence
 from typing import Any
 
 Validator = Callable[[Any], str | None]

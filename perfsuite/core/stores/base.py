@@ -6,8 +6,8 @@ import math
 import os
 import socket
 import time
-from dataclasses import dataclass, field
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..series import COUNTER, GAUGE, HISTOGRAM, Batch, MinuteDeltas, SeriesId

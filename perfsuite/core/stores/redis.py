@@ -26,8 +26,8 @@ import json
 import secrets
 import threading
 import time
-from importlib import resources
 from collections.abc import Iterator
+from importlib import resources
 from typing import Any
 
 from ..conf import perf_settings

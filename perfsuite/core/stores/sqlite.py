@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..conf import perf_settings
-from ..series import Batch, MinuteDeltas
+from ..series import Batch, MinuteDeltas, SeriesId
 from ..sketch import Mapping
 from .base import (
     Point,
@@ -216,8 +216,6 @@ class SQLiteStore(Store):
                 conn.execute("COMMIT")
             if any(now - ts > self.gauge_stale_after for *_rest, ts in gauge_rows):
                 conn.execute("DELETE FROM gauges WHERE ts < ?", (now - self.gauge_stale_after,))
-        from ..series import SeriesId
-
         series = {sid: SeriesId.decode(descr) for sid, descr in series_rows}
         snap = Snapshot(window=window, mapping=self.mapping, generated_at=now)
         merged: MinuteDeltas = deltas_from_fields(cells, series)
@@ -250,6 +248,6 @@ class SQLiteStore(Store):
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
             for table in ("series", "cells", "gauges", "applied", "meta"):
-                conn.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed names)
+                conn.execute(f"DELETE FROM {table}")
             conn.execute("INSERT INTO meta VALUES ('reset_at', ?)", (repr(time.time()),))
             conn.execute("COMMIT")
