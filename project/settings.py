@@ -109,10 +109,12 @@ if REDIS_URL:
     PERFSUITE = {"STORE": "redis", "REDIS_URL": REDIS_URL, "COMPONENT_CACHE_ALIAS": "default"}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # kombu's file-system transport: a broker that needs no server.
+    # a broker that needs no server: kombu's file-system transport with acknowledgements
+    # (a task whose worker is killed goes back to the queue: perfsuite.tasks.fsbroker)
     _broker_dir = VAR_DIR / "celery" / "broker"
     _results_dir = VAR_DIR / "celery" / "results"
     CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT = "perfsuite.tasks.fsbroker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
@@ -121,7 +123,8 @@ else:
         "polling_interval": 0.2,
     }
     CELERY_RESULT_BACKEND = "file://" + str(_results_dir)
-    PERFSUITE = {"STORE": "local"}
+    # every process of the demo (web server, Celery worker) adds into one dashboard
+    PERFSUITE = {"STORE": "sqlite", "SQLITE_PATH": str(VAR_DIR / "metrics.sqlite3")}
 
 # The demo shows every Server-Timing entry (db, cache, ...) while DEBUG is on.
 PERFSUITE["SERVER_TIMING_DETAILS"] = "all" if DEBUG else "staff"

@@ -11,6 +11,9 @@ class IdempotencyKey(models.Model):
     #: "started" while an attempt runs, "done" once its effect happened
     state = models.CharField(max_length=10)
     expires_at = models.DateTimeField(db_index=True)
+    #: the process running a "started" attempt (``host~pid~start``): a later delivery
+    #: takes over at once when that process died on this host
+    owner = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = "task idempotency key"

@@ -43,7 +43,12 @@ def test_no_environment_gives_embedded_defaults(tmp_path) -> None:
     assert got["broker"] == "filesystem://"
     assert got["results"].startswith("file://")
     # the demo shows every Server-Timing entry while DEBUG is on (the default)
-    assert got["perfsuite"] == {"STORE": "local", "SERVER_TIMING_DETAILS": "all"}
+    # one dashboard for the web server and the worker: the sqlite store under var/
+    assert got["perfsuite"] == {
+        "STORE": "sqlite",
+        "SQLITE_PATH": str(tmp_path / "metrics.sqlite3"),
+        "SERVER_TIMING_DETAILS": "all",
+    }
     assert got["debug"] is True
 
 

@@ -4,7 +4,9 @@ reliable defaults; idempotency marks in a shared cache and in the database."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from celery import Celery
 from django.db import transaction
 from django.test import override_settings
 
-from perfsuite.tasks import idempotency
+from perfsuite.tasks import idempotency, owners
 from perfsuite.tasks.defaults import configure_celery
 from perfsuite.tasks.processor import BackgroundTaskProcessor, BrokerUnavailable, publish
 
@@ -126,3 +128,41 @@ def test_an_effect_runs_once_per_key(where: str, redis_url: str) -> None:
         ):
             runs.append("concurrent")
     assert runs == ["first", "retried"]
+
+
+@pytest.mark.parametrize("where", ["database", "cache"])
+@pytest.mark.django_db(transaction=True)
+def test_a_mark_left_by_a_dead_process_is_taken_over_once(where: str, redis_url: str) -> None:
+    from django.core.cache import caches as django_caches
+    from django.utils import timezone
+
+    from perfsuite.tasks.models import IdempotencyKey
+
+    caches = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": redis_url},
+    }
+    conf = {"STORE": "local", "TASK_IDEMPOTENCY_ALIAS": "shared" if where == "cache" else None}
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    host, _pid, start = owners.me().rsplit("~", 2)
+    dead = f"{host}~{gone.pid}~{start}"
+    key = f"killed-{where}"
+    runs: list[str] = []
+    with override_settings(CACHES=caches, PERFSUITE=conf):
+        # an attempt whose process was killed mid-effect left its "started" mark
+        if where == "cache":
+            django_caches["shared"].set(idempotency.PREFIX + key, idempotency.STARTED + dead, 60)
+        else:
+            expires = timezone.now() + timedelta(seconds=60)
+            IdempotencyKey.objects.create(key=key, state="started", owner=dead, expires_at=expires)
+        with idempotency.once(key):  # the redelivery runs at once, not after 60 s
+            runs.append("taken over")
+            # its mark is now this live process's: another delivery does not run
+            with pytest.raises(idempotency.Running), idempotency.once(key):
+                runs.append("twice")
+        with pytest.raises(idempotency.Done), idempotency.once(key):
+            runs.append("after done")
+        if where == "cache":
+            django_caches["shared"].delete(idempotency.PREFIX + key)
+    assert runs == ["taken over"]

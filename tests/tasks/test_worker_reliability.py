@@ -136,6 +136,34 @@ def test_a_task_whose_worker_process_is_killed_runs_again_and_once(
     assert lines(tmp_path, "effects") == [task_id], "the effect exactly once"
 
 
+def test_a_task_whose_whole_worker_is_killed_runs_after_a_restart_and_once(
+    tmp_path: Path,
+) -> None:
+    """The embedded broker keeps a received task until it is acknowledged: the worker
+    and its pool killed at once (a reboot, the container killed), a restarted worker
+    gets it again at once (its claim's process is dead) and runs it once."""
+    env = migrated(
+        demo_env(PERFSUITE_VAR_DIR=str(tmp_path / "var"), DJANGO_SETTINGS_MODULE=WORKER_SETTINGS)
+    )
+    setup = SETUP.format(folder=str(tmp_path))
+    with worker(env, concurrency=1) as proc:
+        task_id = produce(setup + KILLED, env, proc)
+        child = int(wait_for(lambda: lines(tmp_path, "attempts"), what="the first attempt")[0])
+        proc.kill()
+        os.kill(child, signal.SIGKILL)
+        proc.wait()
+    claimed = list((tmp_path / "var" / "celery" / "broker" / ".claimed").glob("*/*.msg"))
+    assert len(claimed) == 1, "the broker still holds the task, claimed by the dead worker"
+    (tmp_path / "release").touch()
+    with worker(env, concurrency=1) as proc:
+        result = produce(setup + WAIT.format(task_id=task_id), env, proc, timeout=200)
+    assert result == "written"
+    attempts = lines(tmp_path, "attempts")
+    assert len(attempts) == 2 and attempts[1] != attempts[0], "delivered again, new process"
+    assert lines(tmp_path, "effects") == [task_id], "the effect exactly once"
+    assert not list((tmp_path / "var" / "celery" / "broker").rglob("*.msg")), "acknowledged"
+
+
 def test_the_demo_worker_gets_the_reliable_defaults(tmp_path: Path) -> None:
     code = (
         "from project.celery import app\n"  # as `celery -A project worker` does
