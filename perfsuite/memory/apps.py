@@ -1,6 +1,10 @@
+"""Memory monitoring and cleanup, per process."""
+
 from __future__ import annotations
 
 from django.apps import AppConfig
+
+from . import conf  # noqa: F401  (declares this app's PERFSUITE keys)
 
 
 class MemoryConfig(AppConfig):
@@ -12,4 +16,6 @@ class MemoryConfig(AppConfig):
     def ready(self) -> None:
         from perfsuite.core.checks import register_checks
 
-        register_checks()
+        from .checks import CHECKS
+
+        register_checks(self.name, *CHECKS)
