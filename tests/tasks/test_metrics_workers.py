@@ -1,6 +1,7 @@
 """Task metrics are exact over 500 tasks on two worker groups (two ``celery worker``
 processes, prefork with two children each, standing for two machines) on one Redis
-broker with the Redis metrics store: published, started and succeeded read 500 through
+broker with the Redis metrics store, and on the demo's embedded broker with the sqlite
+store: published, started and succeeded read 500 through
 ``manage.py taskstats --json`` and through the dashboard feed."""
 
 from __future__ import annotations
@@ -49,11 +50,17 @@ def stop(proc: subprocess.Popen[str]) -> str:
         return proc.communicate()[0] + "\n(killed: no warm shutdown within 60 s)"
 
 
-def test_totals_exact_over_500_tasks_on_two_worker_groups(tmp_path: Path, redis_url: str) -> None:
+@pytest.mark.parametrize("broker", ["redis", "embedded"])
+def test_totals_exact_over_500_tasks_on_two_worker_groups(
+    tmp_path: Path, broker: str, request: pytest.FixtureRequest
+) -> None:
+    """On Redis (broker and metrics store) and on the demo's embedded defaults (the
+    file-system broker, the sqlite metrics store under var/)."""
+    extra = {"REDIS_URL": request.getfixturevalue("redis_url")} if broker == "redis" else {}
     env = demo_env(
         PERFSUITE_VAR_DIR=str(tmp_path),
-        REDIS_URL=redis_url,
         DJANGO_SETTINGS_MODULE="tests.tasks.metric_settings",
+        **extra,
     )
     with ExitStack() as stack:
         groups = [stack.enter_context(worker_group(env, name)) for name in ("g1", "g2")]
@@ -71,13 +78,17 @@ def test_totals_exact_over_500_tasks_on_two_worker_groups(tmp_path: Path, redis_
     row = next(r for r in data["tasks"] if r["task"] == TASK)
     expected = {"published": TASKS, "started": TASKS, "succeeded": TASKS, "failed": 0}
     assert {k: row[k] for k in expected} == expected, row
-    assert row["retried"] == 0 and data["store"] == "redis"
+    assert row["retried"] == 0 and data["store"] == ("redis" if extra else "sqlite")
     assert row["runtime_p95_ms"] is not None and row["queue_wait_p95_ms"] is not None
     assert data["queue_depth_now"] == {"celery": 0}
 
     client = Client()
     client.force_login(User.objects.create_superuser("ops", "ops@example.com", "pw"))
-    conf = {"STORE": "redis", "REDIS_URL": redis_url}
+    conf = (
+        {"STORE": "redis", "REDIS_URL": extra["REDIS_URL"]}
+        if extra
+        else {"STORE": "sqlite", "SQLITE_PATH": str(tmp_path / "metrics.sqlite3")}
+    )
     with override_settings(ROOT_URLCONF="project.urls", MIDDLEWARE=DEMO_MIDDLEWARE, PERFSUITE=conf):
         feed = client.get("/admin/performance/data.json?window=1h").json()
     stats = next(p for p in feed["panels"] if p["id"] == "tasks")["stats"]
