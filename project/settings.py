@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "perfsuite.perf_monitor.middleware.PerformanceMiddleware",
     "perfsuite.static_opt.middleware.StaticFilesMiddleware",
+    # high: no middleware above it replaces the response its check rides on (docs/memory.md)
+    "perfsuite.memory.middleware.MemoryMiddleware",
     "perfsuite.query_opt.middleware.QueryInstrumentationMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -128,6 +130,9 @@ else:
 
 # The demo shows every Server-Timing entry (db, cache, ...) while DEBUG is on.
 PERFSUITE["SERVER_TIMING_DETAILS"] = "all" if DEBUG else "staff"
+# Memory: the demo checks often (every 20 requests, 2 s apart at least) and cleans up
+# over 400 MB of RSS, so /memory/leak/ makes a cleanup visible within a few clicks.
+PERFSUITE.update(MEMORY_CHECK_EVERY_REQUESTS=20, MEMORY_CHECK_INTERVAL=2.0, MEMORY_THRESHOLD_MB=400)
 
 # The Prometheus URL (/metrics/) is closed by default: a bearer token opens it.
 if os.environ.get("PERFSUITE_PROMETHEUS_TOKEN"):

@@ -49,6 +49,9 @@ class MemoryManager:
         self.tracked_objects: weakref.WeakSet[Any] = weakref.WeakSet()
         self._lock = threading.Lock()
         self._last_cleanup = -float("inf")
+        #: what the last cleanup of this process did (``cleanup_memory``'s result and
+        #: ``at``, epoch seconds), None before the first
+        self.last_result: dict[str, Any] | None = None
         _managers.add(self)
 
     # -- the guide's API -------------------------------------------------------
@@ -129,7 +132,7 @@ class MemoryManager:
         self._last_cleanup = _monotonic()
         metrics.record_reading(after)
         metrics.record_cleanup(reason, before - after.rss)
-        return {
+        result = {
             "objects_collected": collected,
             "memory_before_mb": before / MB,
             "memory_after_mb": after.rss / MB,
@@ -140,6 +143,8 @@ class MemoryManager:
             "reason": reason,
             "skipped": None,
         }
+        self.last_result = {**result, "at": time.time()}
+        return result
 
     def _skipped(self, reason: str, why: str) -> dict[str, Any]:
         metrics.record_skipped(why)

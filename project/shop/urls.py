@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import dashboard, people, task_pages, views
+from . import dashboard, memory_pages, people, task_pages, views
 from .virtual_pages import items_page, products_virtual_page
 
 urlpatterns = [
@@ -32,4 +32,7 @@ urlpatterns = [
     ),
     path("tasks/cpu/", task_pages.cpu_page, name="task-cpu"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("memory/", memory_pages.memory_page, name="memory"),
+    path("memory/leak/", memory_pages.leak, name="memory-leak"),
+    path("memory/cleanup/", memory_pages.cleanup, name="memory-cleanup"),
 ]

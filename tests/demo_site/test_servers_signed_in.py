@@ -24,6 +24,7 @@ PAGES = [
     *("/tasks/demo/", "/users/", "/users/?q=user&page=2"),
     *("/items/", "/products/virtual/", "/dashboard/"),
     *("/tasks/", "/tasks/thumbnail/", "/tasks/report/", "/tasks/cpu/"),
+    "/memory/",
 ]
 FORGED = "abcdefghijklmnopqrstuvwxyz012345"
 #: what a page shows only to alice (the user list may name her to anyone)
