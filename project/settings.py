@@ -130,7 +130,7 @@ else:
 
 # The demo shows every Server-Timing entry (db, cache, ...) while DEBUG is on.
 PERFSUITE["SERVER_TIMING_DETAILS"] = "all" if DEBUG else "staff"
-# Memory: the demo checks often (every 20 requests, 2 s apart at least) and cleans up
+# Memory: the demo checks often (every 5 requests, 2 s apart at least) and cleans up
 # over 400 MB of RSS, so /memory/leak/ makes a cleanup visible within a few clicks.
 PERFSUITE.update(MEMORY_CHECK_EVERY_REQUESTS=20, MEMORY_CHECK_INTERVAL=2.0, MEMORY_THRESHOLD_MB=400)
 

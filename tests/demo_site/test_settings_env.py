@@ -31,7 +31,7 @@ print(json.dumps({
 
 #: the demo checks memory often, so its leak view shows a cleanup within a few clicks
 DEMO_MEMORY = {
-    "MEMORY_CHECK_EVERY_REQUESTS": 20,
+    "MEMORY_CHECK_EVERY_REQUESTS": 5,
     "MEMORY_CHECK_INTERVAL": 2.0,
     "MEMORY_THRESHOLD_MB": 400,
 }
