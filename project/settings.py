@@ -132,7 +132,7 @@ else:
 PERFSUITE["SERVER_TIMING_DETAILS"] = "all" if DEBUG else "staff"
 # Memory: the demo checks often (every 5 requests, 2 s apart at least) and cleans up
 # over 400 MB of RSS, so /memory/leak/ makes a cleanup visible within a few clicks.
-PERFSUITE.update(MEMORY_CHECK_EVERY_REQUESTS=20, MEMORY_CHECK_INTERVAL=2.0, MEMORY_THRESHOLD_MB=400)
+PERFSUITE.update(MEMORY_CHECK_EVERY_REQUESTS=5, MEMORY_CHECK_INTERVAL=2.0, MEMORY_THRESHOLD_MB=400)
 
 # The Prometheus URL (/metrics/) is closed by default: a bearer token opens it.
 if os.environ.get("PERFSUITE_PROMETHEUS_TOKEN"):
