@@ -21,6 +21,12 @@ def _percent(value: Any) -> str | None:
     return None
 
 
+def _jitter(value: Any) -> str | None:
+    if non_negative_number(value) is not None or value >= 1:
+        return "must be a number in [0, 1)"
+    return None
+
+
 register_defaults(
     {
         "MEMORY_ENABLED": Option(
@@ -55,6 +61,21 @@ register_defaults(
             0.5,
             ratio,
             "Fraction of each registered clearable cache a cleanup keeps (most recent).",
+        ),
+        "MEMORY_RECYCLE_RSS_MB": Option(
+            None,
+            optional(positive_number),
+            "Retire a gunicorn worker left above this RSS (MB) by a request (None: off).",
+        ),
+        "MEMORY_RECYCLE_JITTER": Option(
+            0.1,
+            _jitter,
+            "Each worker draws its recycle limit in [limit * (1 - jitter), limit].",
+        ),
+        "MEMORY_GC_FREEZE": Option(
+            True,
+            boolean,
+            "gc.freeze() in the gunicorn master before each fork (useful with preload_app).",
         ),
     }
 )

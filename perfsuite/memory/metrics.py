@@ -40,11 +40,16 @@ LAST_CLEANUP_TIME = metrics.gauge(
 LAST_CLEANUP_FREED = metrics.gauge(
     "perfsuite_memory_last_cleanup_freed_bytes", "RSS the process's last cleanup gave back"
 )
+RECYCLES = metrics.counter(
+    "perfsuite_memory_recycles", "gunicorn workers retired by the memory hooks", ("reason",)
+)
 
 #: the values of the ``reason`` label of ``perfsuite_memory_cleanups``
 REASONS = ("threshold_mb", "threshold_percent", "manual")
 #: the values of the ``reason`` label of ``perfsuite_memory_cleanups_skipped``
 SKIP_REASONS = ("cooldown", "busy")
+#: the values of the ``reason`` label of ``perfsuite_memory_recycles``
+RECYCLE_REASONS = ("rss",)
 
 
 def record_reading(reading: MemoryReading, check: bool = False) -> None:
@@ -72,3 +77,8 @@ def record_cleanup(reason: str, freed_bytes: int) -> None:
 
 def record_skipped(reason: str) -> None:
     SKIPPED.labels(reason if reason in SKIP_REASONS else "busy").inc()
+
+
+def record_recycle(reason: str) -> None:
+    """A worker retired by perfsuite.memory.gunicorn (counted by the retiring worker)."""
+    RECYCLES.labels(reason if reason in RECYCLE_REASONS else "rss").inc()
