@@ -108,7 +108,11 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     # every worker shares memoized component renders and their invalidations
-    PERFSUITE = {"STORE": "redis", "REDIS_URL": REDIS_URL, "COMPONENT_CACHE_ALIAS": "default"}
+    PERFSUITE: dict[str, object] = {
+        "STORE": "redis",
+        "REDIS_URL": REDIS_URL,
+        "COMPONENT_CACHE_ALIAS": "default",
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # a broker that needs no server: kombu's file-system transport with acknowledgements
