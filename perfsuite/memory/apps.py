@@ -15,7 +15,10 @@ class MemoryConfig(AppConfig):
 
     def ready(self) -> None:
         from perfsuite.core.checks import register_checks
+        from perfsuite.core.panels import register
 
         from .checks import CHECKS
+        from .panels import MemoryPanel
 
         register_checks(self.name, *CHECKS)
+        register(MemoryPanel())  # shown on Admin -> Performance

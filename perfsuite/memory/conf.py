@@ -77,5 +77,25 @@ register_defaults(
             boolean,
             "gc.freeze() in the gunicorn master before each fork (useful with preload_app).",
         ),
+        "MEMORY_TRACE": Option(
+            False,
+            boolean,
+            "Run the leak finder: tracemalloc snapshots from the middleware's checks.",
+        ),
+        "MEMORY_TRACE_INTERVAL": Option(
+            60.0,
+            positive_number,
+            "Seconds between two tracemalloc snapshots of a process (at its next check).",
+        ),
+        "MEMORY_TRACE_FRAMES": Option(
+            1,
+            positive_int,
+            "Frames tracemalloc keeps per allocation (1: the allocating line only).",
+        ),
+        "MEMORY_TRACE_TOP": Option(
+            10,
+            positive_int,
+            "Growth sites a process keeps from its last two snapshots.",
+        ),
     }
 )
