@@ -226,13 +226,13 @@ def describe(report: GrowthReport) -> str:
 def measure(seconds: float, frames: int = 1, top: int = 10) -> GrowthReport:
     """What grew in this process over ``seconds`` (``memory_report --trace-seconds``):
     tracemalloc runs for that period if nothing else had it running."""
-    tracer = Tracer(reader=globals()["tracer"].reader)  # the process's, already read once
+    probe = Tracer(reader=tracer.reader)  # one psutil handle per process
     try:
-        tracer.snapshot(frames, top)
+        probe.snapshot(frames, top)
         _sleep(seconds)
-        report = tracer.snapshot(frames, top)
+        report = probe.snapshot(frames, top)
     finally:
-        tracer.stop()
+        probe.stop()
     assert report is not None  # a fresh tracer's second snapshot always compares
     return report
 
