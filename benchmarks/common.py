@@ -63,9 +63,7 @@ def paired_difference(
 
     diffs = [v - b for v, b in zip(values, base, strict=True)]
     rng = random.Random(seed)
-    medians = sorted(
-        statistics.median(rng.choices(diffs, k=len(diffs))) for _ in range(resamples)
-    )
+    medians = sorted(statistics.median(rng.choices(diffs, k=len(diffs))) for _ in range(resamples))
     low = medians[int(0.025 * resamples)]
     high = medians[int(0.975 * resamples) - 1]
     return statistics.median(diffs), low, high
