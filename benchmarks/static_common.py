@@ -187,7 +187,8 @@ def call_wsgi(handler: Any, path: str, headers: dict[str, str]) -> tuple[str, di
 
     result = handler(environ(path, headers), start_response)
     body = b"".join(result)
-    result.close()
+    if hasattr(result, "close"):  # optional in WSGI: a list has none
+        result.close()
     return seen["status"], seen["headers"], body
 
 
@@ -200,7 +201,8 @@ def run_wsgi(handler: Any, path: str, headers: dict[str, str]) -> float:
         result = handler(environ(path, headers), start_response)
         for _chunk in result:
             pass
-        result.close()
+        if hasattr(result, "close"):
+            result.close()
     return (time.perf_counter() - start) / N
 
 

@@ -1,9 +1,16 @@
-"""ASGI entry point: ``uvicorn project.asgi:application``."""
+"""ASGI entry point: ``uvicorn project.asgi:application``.
+
+The front door answers static files before Django's handler (docs/static_opt.md);
+``PERFSUITE_FRONT=0`` serves everything through Django's middleware instead."""
 
 import os
 
 from django.core.asgi import get_asgi_application
 
+from perfsuite.core.front import perfsuite_front
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
 application = get_asgi_application()
+if os.environ.get("PERFSUITE_FRONT", "1") != "0":
+    application = perfsuite_front(application)

@@ -15,5 +15,7 @@ class PerfMonitorConfig(AppConfig):
         from perfsuite.core.checks import register_checks
 
         from .checks import CHECKS
+        from .front import register_front
 
         register_checks(self.name, *CHECKS)
+        register_front()  # requests answered at the front door are counted too

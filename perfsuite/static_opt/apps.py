@@ -16,7 +16,9 @@ class StaticOptConfig(AppConfig):
         from perfsuite.core.panels import register
 
         from .checks import CHECKS
+        from .front import register_front
         from .panels import StaticFilesPanel
 
         register_checks(self.name, *CHECKS)
         register(StaticFilesPanel())
+        register_front()  # static files before Django's handler, once wrapped

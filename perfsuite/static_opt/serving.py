@@ -22,7 +22,7 @@ from . import metrics
 from .conf import serve_options
 from .engine import index
 from .engine.assets import Asset, ServeOptions, is_canonical
-from .engine.responder import Responder, StaleFile
+from .engine.responder import Outcome, Responder, StaleFile
 from .responses import make_response
 
 logger = logging.getLogger("perfsuite.static_opt")
@@ -142,17 +142,22 @@ class StaticFiles:
             except StaleFile:
                 responder.invalidate(asset)
                 continue
-            variant = outcome.variant
-            if variant is None:
-                metrics.record(outcome.status, "-", 0, 0)
-            else:
-                saved = 0
-                if outcome.status == 200 and outcome.length and variant.encoding != "identity":
-                    identity = variant.asset.identity
-                    saved = identity.size - variant.size if identity is not None else 0
-                metrics.record(outcome.status, variant.encoding, outcome.length, saved)
+            record(outcome)
             return response
         return None
+
+
+def record(outcome: Outcome) -> None:
+    """Count a served outcome (status, coding, bytes, bytes saved by compression)."""
+    variant = outcome.variant
+    if variant is None:
+        metrics.record(outcome.status, "-", 0, 0)
+        return
+    saved = 0
+    if outcome.status == 200 and outcome.length and variant.encoding != "identity":
+        identity = variant.asset.identity
+        saved = identity.size - variant.size if identity is not None else 0
+    metrics.record(outcome.status, variant.encoding, outcome.length, saved)
 
 
 def _finder_roots() -> list[str]:

@@ -1,4 +1,6 @@
-"""Served over real HTTP by gunicorn (WSGI) and uvicorn (ASGI), DEBUG off."""
+"""Served over real HTTP by gunicorn (WSGI) and uvicorn (ASGI), DEBUG off: through the
+front door (``perfsuite_front``, the demo's default) and through the middleware
+(``PERFSUITE_FRONT=0``), with the same answers."""
 
 from __future__ import annotations
 
@@ -26,10 +28,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     return prepare_demo(tmp_path_factory.mktemp("served"))
 
 
+@pytest.fixture(params=["front door", "middleware"])
+def env(request: pytest.FixtureRequest, demo: Demo) -> dict[str, str]:
+    return {**demo.env, "PERFSUITE_FRONT": "1" if request.param == "front door" else "0"}
+
+
 @pytest.mark.parametrize("server", ["gunicorn", "uvicorn"])
-def test_static_files_over_http(server: str, demo: Demo) -> None:
+def test_static_files_over_http(server: str, demo: Demo, env: dict[str, str]) -> None:
     css = "/static/" + demo.paths["shop/site.css"]
-    with running(server, demo.env) as port:
+    with running(server, env) as port:
         for coding, decode in DECODE.items():
             status, headers, body = request(port, css, {"Accept-Encoding": coding})
             assert status == 200
@@ -38,6 +45,10 @@ def test_static_files_over_http(server: str, demo: Demo) -> None:
             assert headers["cache-control"] == "public, max-age=31536000, immutable"
             assert headers["vary"] == "Accept-Encoding"
             assert int(headers["content-length"]) == len(body)
+            # as Django's SecurityMiddleware and PerformanceMiddleware would write them
+            assert headers["x-content-type-options"] == "nosniff"
+            assert headers["referrer-policy"] == "same-origin"
+            assert headers["server-timing"].startswith("total;dur=")
 
         status, headers, body = request(port, css, {"Accept-Encoding": "gzip, deflate, br, zstd"})
         etag = headers["etag"]
@@ -59,10 +70,10 @@ def test_static_files_over_http(server: str, demo: Demo) -> None:
 
 
 @pytest.mark.parametrize("server", ["gunicorn", "uvicorn"])
-def test_large_files_stream(server: str, demo: Demo) -> None:
+def test_large_files_stream(server: str, demo: Demo, env: dict[str, str]) -> None:
     url = "/static/" + demo.paths[LARGE]
     original = source(LARGE)
-    with running(server, demo.env) as port:
+    with running(server, env) as port:
         status, headers, body = request(port, url)
         assert status == 200
         assert body == original
@@ -73,7 +84,7 @@ def test_large_files_stream(server: str, demo: Demo) -> None:
 
 
 @pytest.mark.parametrize("server", ["gunicorn", "uvicorn"])
-def test_traversal_over_http(server: str, demo: Demo) -> None:
+def test_traversal_over_http(server: str, demo: Demo, env: dict[str, str]) -> None:
     settings_py = (Path(__file__).resolve().parents[2] / "project" / "settings.py").read_bytes()
     paths = [
         "/static/../project/settings.py",
@@ -89,7 +100,7 @@ def test_traversal_over_http(server: str, demo: Demo) -> None:
         "/static/staticfiles.json",
         "/static/staticfiles.perfsuite.json",
     ]
-    with running(server, demo.env) as port:
+    with running(server, env) as port:
         for path in paths:
             status, _headers, body = request(port, path)
             assert status in (400, 404), (server, path, status)

@@ -1,0 +1,188 @@
+"""The front door (``perfsuite_front``) answers static files before Django's handler,
+WSGI and ASGI, with the middleware's answers: the wrapped application is never
+called for a file of the index, and gets everything else untouched."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import sys
+from typing import Any
+
+import pytest
+from django.test import Client, override_settings
+
+from perfsuite.core import front, metrics
+from perfsuite.core.front_servers import FrontASGI, FrontWSGI
+from tests.static_opt.conftest import CHROME, MIDDLEWARE, Collected, use_root
+
+PERF = ["perfsuite.perf_monitor.middleware.PerformanceMiddleware"]
+#: headers whose values differ between two answers of the same request
+VOLATILE = {"server-timing", "x-response-time", "date"}
+
+
+class Downstream:
+    """The wrapped application: records what reached it, answers 418."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        self.paths.append(environ["PATH_INFO"])
+        start_response("418 I'm a teapot", [("Content-Type", "text/plain")])
+        return [b"django"]
+
+    async def asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        self.paths.append(scope["path"])
+        await send({"type": "http.response.start", "status": 418, "headers": []})
+        await send({"type": "http.response.body", "body": b"django"})
+
+
+def wsgi(app: Any, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Any:
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in (headers or {}).items()},
+    }
+    seen: dict[str, Any] = {}
+
+    def start_response(status: str, response_headers: list[tuple[str, str]]) -> None:
+        seen["status"] = int(status.split()[0])
+        seen["headers"] = {k.lower(): v for k, v in response_headers}
+
+    result = app(environ, start_response)
+    body = b"".join(result)
+    getattr(result, "close", lambda: None)()
+    return seen["status"], seen["headers"], body
+
+
+def asgi(app: Any, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Any:
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    start = sent[0]
+    assert all(m.get("more_body") for m in sent[1:-1]) and not sent[-1].get("more_body")
+    head = {k.decode(): v.decode() for k, v in start["headers"]}
+    return start["status"], head, b"".join(m.get("body", b"") for m in sent[1:])
+
+
+@pytest.fixture
+def served(settings: Any, collected: Collected) -> Collected:
+    use_root(settings, collected)
+    settings.MIDDLEWARE = [MIDDLEWARE[0], *PERF, *MIDDLEWARE[1:]]
+    return collected
+
+
+@pytest.fixture(params=["wsgi", "asgi"])
+def door(request: pytest.FixtureRequest, served: Collected) -> Any:
+    """(call, downstream): the front door over an application that must not be reached."""
+    down = Downstream()
+    if request.param == "wsgi":
+        app = FrontWSGI(down)
+        return (lambda *a, **k: wsgi(app, *a, **k)), down
+    app_a = FrontASGI(down.asgi)
+    return (lambda *a, **k: asgi(app_a, *a, **k)), down
+
+
+def comparable(headers: dict[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items() if k.lower() not in VOLATILE}
+
+
+REQUESTS = [
+    ("css/site.css", {"Accept-Encoding": CHROME}, "GET"),
+    ("css/site.css", {"Accept-Encoding": "gzip"}, "GET"),
+    ("css/site.css", {}, "HEAD"),
+    ("css/site.css", {"Range": "bytes=10-99"}, "GET"),
+    ("css/site.css", {"Range": "bytes=99999999-"}, "GET"),
+    ("big/large.js", {}, "GET"),
+    ("big/large.js", {"Range": "bytes=100000-300000", "Accept-Encoding": "identity"}, "GET"),
+    ("img/photo.png", {"Accept-Encoding": CHROME}, "GET"),
+    ("empty.css", {}, "GET"),
+    ("css/site.css", {}, "POST"),
+]
+
+
+def test_the_front_door_answers_as_the_middleware_without_django(
+    door: Any, served: Collected
+) -> None:
+    call, down = door
+    client = Client()
+    for name, headers, method in REQUESTS:
+        url = served.url(name)
+        status, got, body = call(url, headers, method)
+        extra = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}
+        expected = client.generic(method, url, **extra)
+        want_body = b"".join(expected.streaming_content) if expected.streaming else expected.content
+        assert status == expected.status_code, (name, headers, method)
+        assert body == want_body, (name, headers, method)
+        assert comparable(got) == comparable(dict(expected.headers)), (name, headers, method)
+        assert got["server-timing"].startswith("total;dur=")
+    etag = call(served.url("css/site.css"), {"Accept-Encoding": CHROME})[1]["etag"]
+    status, _h, body = call(
+        served.url("css/site.css"), {"Accept-Encoding": CHROME, "If-None-Match": etag}
+    )
+    assert (status, body) == (304, b"")
+    assert down.paths == [], "no request reached the wrapped application"
+
+
+def test_everything_else_goes_to_django_untouched(door: Any, served: Collected) -> None:
+    call, down = door
+    hostile = ["/static/../settings.py", "/static/%2e%2e/x", "/static/nope.css", "/static/"]
+    for path in ["/", "/admin/", "/staticx/css/site.css", *hostile]:
+        status, _headers, body = call(path)
+        assert (status, body) == (418, b"django"), path
+    assert len(down.paths) == 7
+
+
+def test_answered_requests_are_counted_under_the_static_route(door: Any, served: Collected) -> None:
+    call, _down = door
+    metrics.registry.reset()
+    for _ in range(3):
+        call(served.url("js/app.js"))
+    snap = metrics.registry.snapshot("all")
+    assert snap.histogram("perfsuite_http_request_seconds", route="<static>").count == 3
+    assert snap.counter_total("perfsuite_static_requests") == 3
+
+
+def test_a_failing_responder_fails_open(door: Any, served: Collected, monkeypatch: Any) -> None:
+    call, down = door
+    from perfsuite.static_opt.front import StaticFront
+
+    def broken(self: Any, *args: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(StaticFront, "answer", broken)
+    assert call(served.url("js/app.js"))[0] == 418
+    assert down.paths == [served.url("js/app.js")]
+
+
+def test_non_ascii_file_names_under_wsgi(served: Collected) -> None:
+    down = Downstream()
+    app = FrontWSGI(down)
+    # a WSGI server hands PATH_INFO over as UTF-8 bytes read as latin-1
+    raw = served.url("dir with space/file.css").encode().decode("latin-1")
+    assert wsgi(app, raw)[0] == 200
+    assert wsgi(app, "/static/\xff\xfe")[0] == 418  # not UTF-8: Django decides
+
+
+def test_without_static_files_the_door_is_empty(settings: Any) -> None:
+    with override_settings(STATIC_URL=None):
+        assert front.build_responders() == []
