@@ -16,9 +16,11 @@ class CacheConfig(AppConfig):
         from perfsuite.core.panels import register
 
         from .checks import CHECKS
+        from .front import register_front
         from .keys import register_clearable
         from .panels import CachePanel
 
         register_checks(self.name, *CHECKS)
         register(CachePanel())
         register_clearable()
+        register_front()  # anonymous hits before Django's handler, once wrapped

@@ -11,10 +11,13 @@ else goes to the wrapped application untouched. Observers (perf_monitor) see eve
 answered request, to record it and to add their headers (``Server-Timing``).
 Off unless the application is wrapped; no setting of its own.
 
-A responder has a ``prefix`` (only paths under it are offered) and
-``answer(method, path, meta)`` returning an :class:`Answer` or None (not mine);
-``meta`` holds the request headers as WSGI names (``HTTP_IF_NONE_MATCH`` ...). It
-must fail open: an exception is logged and the request goes to Django.
+A responder has a ``prefix`` (only paths under it are offered), an ``order``
+(lower first: static files before the response cache's lookup) and
+``answer(method, path, environ)`` returning an :class:`Answer` or None (not mine);
+``environ`` is the WSGI environ (under ASGI, one built from the scope: headers as
+``HTTP_*``, ``QUERY_STRING``, ``SERVER_NAME`` ...). An ``async def aanswer`` is used
+under ASGI when the responder has one. It must fail open: an exception is logged and
+the request goes to Django.
 """
 
 from __future__ import annotations
@@ -49,8 +52,9 @@ class Answer:
 
 class Responder(Protocol):
     prefix: str
+    order: int
 
-    def answer(self, method: str, path: str, meta: Mapping[str, str]) -> Answer | None: ...
+    def answer(self, method: str, path: str, meta: Mapping[str, Any]) -> Answer | None: ...
 
 
 #: observer(method, answer, seconds) -> headers to add (perf_monitor: metrics, timing)
@@ -92,11 +96,11 @@ def build_responders() -> list[Responder]:
             continue
         if responder is not None:
             built.append(responder)
-    return built
+    return sorted(built, key=lambda r: getattr(r, "order", 100))
 
 
 def answer_for(
-    responders: list[Responder], method: str, path: str, meta: Mapping[str, str]
+    responders: list[Responder], method: str, path: str, meta: Mapping[str, Any]
 ) -> tuple[Answer, list[tuple[str, str]]] | None:
     """The first answer a responder gives, with the observers' headers added."""
     for responder in responders:
@@ -108,19 +112,65 @@ def answer_for(
         except Exception:  # fail open: Django answers as if we were absent
             logger.warning("front door: %r failed on %s", responder, path, exc_info=True)
             continue
-        if found is None:
-            continue
-        headers = found.headers
-        if _observers:
-            elapsed = _perf_counter() - start
-            headers = list(headers)
-            for name, observer in list(_observers.items()):
-                try:
-                    headers.extend(observer(method, found, elapsed))
-                except Exception:
-                    logger.warning("front door: observer %r failed", name, exc_info=True)
-        return found, headers
+        if found is not None:
+            return found, observed(method, found, _perf_counter() - start)
     return None
+
+
+async def aanswer_for(
+    responders: list[Responder], method: str, path: str, meta: Mapping[str, Any]
+) -> tuple[Answer, list[tuple[str, str]]] | None:
+    """:func:`answer_for` under ASGI: a responder's ``aanswer`` when it has one."""
+    for responder in responders:
+        if not path.startswith(responder.prefix):
+            continue
+        start = _perf_counter()
+        try:
+            aanswer = getattr(responder, "aanswer", None)
+            if aanswer is not None:
+                found = await aanswer(method, path, meta)
+            else:
+                found = responder.answer(method, path, meta)
+        except Exception:
+            logger.warning("front door: %r failed on %s", responder, path, exc_info=True)
+            continue
+        if found is not None:
+            return found, observed(method, found, _perf_counter() - start)
+    return None
+
+
+def observed(method: str, found: Answer, elapsed: float) -> list[tuple[str, str]]:
+    """The answer's headers and those the observers add."""
+    headers = found.headers
+    if _observers:
+        headers = list(headers)
+        for name, observer in list(_observers.items()):
+            try:
+                headers.extend(observer(method, found, elapsed))
+            except Exception:
+                logger.warning("front door: observer %r failed", name, exc_info=True)
+    return headers
+
+
+def security_headers() -> list[tuple[str, str]]:
+    """What Django's SecurityMiddleware (when installed) adds to every response, which
+    an answer given before it must carry itself: ``nosniff``, the referrer and
+    cross-origin opener policies (HSTS is for the TLS proxy)."""
+    from django.conf import settings
+
+    if "django.middleware.security.SecurityMiddleware" not in settings.MIDDLEWARE:
+        return []
+    headers = []
+    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+        headers.append(("X-Content-Type-Options", "nosniff"))
+    policy = settings.SECURE_REFERRER_POLICY
+    if policy:
+        value = policy if isinstance(policy, str) else ",".join(policy)
+        headers.append(("Referrer-Policy", value))
+    opener = settings.SECURE_CROSS_ORIGIN_OPENER_POLICY
+    if opener:
+        headers.append(("Cross-Origin-Opener-Policy", opener))
+    return headers
 
 
 def perfsuite_front(application: Any) -> Any:
@@ -130,4 +180,12 @@ def perfsuite_front(application: Any) -> Any:
     return FrontASGI(application) if is_asgi(application) else FrontWSGI(application)
 
 
-__all__ = ["Answer", "Responder", "observe", "perfsuite_front", "register", "unregister"]
+__all__ = [
+    "Answer",
+    "Responder",
+    "observe",
+    "perfsuite_front",
+    "register",
+    "security_headers",
+    "unregister",
+]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import io
 import os
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any, BinaryIO
 
-from .front import Answer, Responder, answer_for, build_responders
+from .front import Answer, Responder, aanswer_for, answer_for, build_responders
 
 _REASONS = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 
@@ -93,21 +94,37 @@ class FrontASGI(_Front):
             responders = self.responders
             path = scope.get("path", "")
             if responders and any(path.startswith(r.prefix) for r in responders):
-                found = answer_for(responders, scope.get("method", "GET"), path, _meta(scope))
+                method = scope.get("method", "GET")
+                found = await aanswer_for(responders, method, path, _environ(scope))
                 if found is not None:
                     await _asgi_send(send, *found)
                     return
         await self.application(scope, receive, send)
 
 
-def _meta(scope: dict[str, Any]) -> dict[str, str]:
-    """The request headers as WSGI names (``HTTP_IF_NONE_MATCH`` ...), repeats joined."""
-    meta: dict[str, str] = {}
+def _environ(scope: dict[str, Any]) -> dict[str, Any]:
+    """A WSGI environ for ``scope`` (as Django's ASGIRequest reads it): the request
+    headers as ``HTTP_*`` (repeats joined), the query string, server and client."""
+    server = scope.get("server") or ("localhost", 80)
+    client = scope.get("client") or ("", 0)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope.get("method", "GET"),
+        "PATH_INFO": scope.get("path", ""),
+        "SCRIPT_NAME": scope.get("root_path", ""),
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_NAME": str(server[0]),
+        "SERVER_PORT": str(server[1] or 80),
+        "REMOTE_ADDR": str(client[0]),
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.input": io.BytesIO(b""),
+    }
     for raw_name, raw_value in scope.get("headers", ()):
-        name = "HTTP_" + raw_name.decode("latin-1").upper().replace("-", "_")
+        name = raw_name.decode("latin-1").upper().replace("-", "_")
+        if name not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = "HTTP_" + name
         value = raw_value.decode("latin-1")
-        meta[name] = f"{meta[name]},{value}" if name in meta else value
-    return meta
+        environ[name] = f"{environ[name]},{value}" if name in environ else value
+    return environ
 
 
 async def _asgi_send(send: Any, answer: Answer, headers: list[tuple[str, str]]) -> None:

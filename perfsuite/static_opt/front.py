@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from perfsuite.core.front import Answer
+from perfsuite.core.front import Answer, security_headers
 
 from .engine.responder import StaleFile
 from .middleware import STATIC_ROUTE
@@ -20,6 +20,7 @@ class StaticFront:
         self.server = server
         self.prefix = server.prefix
         self._cut = len(server.prefix)
+        self.order = 10  # before the response cache's lookup
         self.security = security_headers()
 
     @classmethod
@@ -68,27 +69,6 @@ class StaticFront:
             record(outcome)
             return answer
         return None
-
-
-def security_headers() -> list[tuple[str, str]]:
-    """What Django's SecurityMiddleware (when installed) adds to every response and the
-    front door, answering before it, must add itself: ``nosniff``, the referrer and
-    cross-origin opener policies. HSTS is for the TLS proxy (docs/static_opt.md)."""
-    from django.conf import settings
-
-    if "django.middleware.security.SecurityMiddleware" not in settings.MIDDLEWARE:
-        return []
-    headers = []
-    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
-        headers.append(("X-Content-Type-Options", "nosniff"))
-    policy = settings.SECURE_REFERRER_POLICY
-    if policy:
-        value = policy if isinstance(policy, str) else ",".join(policy)
-        headers.append(("Referrer-Policy", value))
-    opener = settings.SECURE_CROSS_ORIGIN_OPENER_POLICY
-    if opener:
-        headers.append(("Cross-Origin-Opener-Policy", opener))
-    return headers
 
 
 def register_front() -> None:

@@ -4,9 +4,6 @@ called for a file of the index, and gets everything else untouched."""
 
 from __future__ import annotations
 
-import asyncio
-import io
-import sys
 from typing import Any
 
 import pytest
@@ -14,74 +11,12 @@ from django.test import Client, override_settings
 
 from perfsuite.core import front, metrics
 from perfsuite.core.front_servers import FrontASGI, FrontWSGI
+from tests.front import Downstream, asgi, wsgi
 from tests.static_opt.conftest import CHROME, MIDDLEWARE, Collected, use_root
 
 PERF = ["perfsuite.perf_monitor.middleware.PerformanceMiddleware"]
 #: headers whose values differ between two answers of the same request
 VOLATILE = {"server-timing", "x-response-time", "date"}
-
-
-class Downstream:
-    """The wrapped application: records what reached it, answers 418."""
-
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        self.paths.append(environ["PATH_INFO"])
-        start_response("418 I'm a teapot", [("Content-Type", "text/plain")])
-        return [b"django"]
-
-    async def asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        self.paths.append(scope["path"])
-        await send({"type": "http.response.start", "status": 418, "headers": []})
-        await send({"type": "http.response.body", "body": b"django"})
-
-
-def wsgi(app: Any, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Any:
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in (headers or {}).items()},
-    }
-    seen: dict[str, Any] = {}
-
-    def start_response(status: str, response_headers: list[tuple[str, str]]) -> None:
-        seen["status"] = int(status.split()[0])
-        seen["headers"] = {k.lower(): v for k, v in response_headers}
-
-    result = app(environ, start_response)
-    body = b"".join(result)
-    getattr(result, "close", lambda: None)()
-    return seen["status"], seen["headers"], body
-
-
-def asgi(app: Any, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Any:
-    scope = {
-        "type": "http",
-        "method": method,
-        "path": path,
-        "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
-    }
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    start = sent[0]
-    assert all(m.get("more_body") for m in sent[1:-1]) and not sent[-1].get("more_body")
-    head = {k.decode(): v.decode() for k, v in start["headers"]}
-    return start["status"], head, b"".join(m.get("body", b"") for m in sent[1:])
 
 
 @pytest.fixture
@@ -184,5 +119,7 @@ def test_non_ascii_file_names_under_wsgi(served: Collected) -> None:
 
 
 def test_without_static_files_the_door_is_empty(settings: Any) -> None:
+    from perfsuite.static_opt.front import StaticFront
+
     with override_settings(STATIC_URL=None):
-        assert front.build_responders() == []
+        assert not any(isinstance(r, StaticFront) for r in front.build_responders())
