@@ -169,3 +169,11 @@ def test_an_unreachable_redis_hands_the_request_to_django(server: str, seeded: N
         else:
             status = asgi(FrontASGI(down.asgi), "/products/", HOST)[0]
     assert status == 418 and down.paths == ["/products/"]
+
+
+def test_a_page_that_sets_a_cookie_is_never_answered_at_the_door(door: Any) -> None:
+    call, down = door
+    client = Client()
+    client.get("/accounts/login/")  # sets the CSRF cookie: never stored
+    assert client.get("/accounts/login/")["X-Cache"] != "HIT"
+    assert call("/accounts/login/")[0] == 418 and down.paths == ["/accounts/login/"]
