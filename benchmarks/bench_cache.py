@@ -64,7 +64,8 @@ def run_wsgi(handler, path: str, alias: str) -> float:  # type: ignore[no-untype
             result = handler(environ(path), start_response)
             for _chunk in result:
                 pass
-            result.close()
+            if hasattr(result, "close"):  # optional in WSGI: the door's list has none
+                result.close()
         return (time.perf_counter() - start) / N
 
 
@@ -86,6 +87,16 @@ def run_asgi(handler, path: str, alias: str, loop) -> float:  # type: ignore[no-
         return (time.perf_counter() - start) / N_ASYNC
 
 
+def door(handler, middleware: list[str]):  # type: ignore[no-untyped-def]
+    """``perfsuite_front`` over ``handler``, its responders built for ``middleware``."""
+    from perfsuite.core.front import perfsuite_front
+
+    wrapped = perfsuite_front(handler)
+    with override_settings(MIDDLEWARE=middleware):
+        assert any(type(r).__name__ == "CacheFront" for r in wrapped.responders)
+    return wrapped
+
+
 def main() -> None:
     configs = {
         "cache_page hit, locmem": (wsgi(BASE, "default"), "/cache-page/", "default"),
@@ -101,6 +112,17 @@ def main() -> None:
     configs["perfsuite front hit, locmem"] = (wsgi(FRONT, "default"), "/ours/", "default")
     if server is not None:
         configs["perfsuite front hit, django-redis"] = (wsgi(FRONT, "redis"), "/ours/", "redis")
+    configs["perfsuite front door hit, locmem"] = (
+        door(wsgi(OURS, "default"), OURS),
+        "/ours/",
+        "default",
+    )
+    if server is not None:
+        configs["perfsuite front door hit, django-redis"] = (
+            door(wsgi(OURS, "redis"), OURS),
+            "/ours/",
+            "redis",
+        )
     for handler, path, alias in configs.values():
         run_wsgi(handler, path, alias)  # warm: the first request stores the page
     results = side_by_side({name: (lambda c=c: run_wsgi(*c)) for name, c in configs.items()}, REPS)
@@ -118,6 +140,17 @@ def main() -> None:
     aconfigs["perfsuite front hit, locmem"] = (asgi(FRONT), "/ours-async/", "default")
     if server is not None:
         aconfigs["perfsuite front hit, django-redis"] = (asgi(FRONT), "/ours-async/", "redis")
+    aconfigs["perfsuite front door hit, locmem"] = (
+        door(asgi(OURS), OURS),
+        "/ours-async/",
+        "default",
+    )
+    if server is not None:
+        aconfigs["perfsuite front door hit, django-redis"] = (
+            door(asgi(OURS), OURS),
+            "/ours-async/",
+            "redis",
+        )
     for handler, path, alias in aconfigs.values():
         run_asgi(handler, path, alias, loop)
     aresults = side_by_side(
@@ -131,7 +164,7 @@ def main() -> None:
 def report_pairs(results: dict[str, list[float]]) -> None:
     for backend in ("locmem", "django-redis"):
         theirs = f"cache_page hit, {backend}"
-        for variant in ("perfsuite", "perfsuite front"):
+        for variant in ("perfsuite", "perfsuite front", "perfsuite front door"):
             ours = f"{variant} hit, {backend}"
             if ours in results:
                 ratio = statistics.median(

@@ -10,6 +10,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
+    "perfsuite.perf_monitor",  # the front door counts its hits (its observer)
     "perfsuite.cache",
 ]
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
