@@ -1,5 +1,6 @@
-"""StaticFilesMiddleware vs WhiteNoise over HTTP: gunicorn -w2 + wrk, bounded runs
-(needs Debian's wrk), side by side.
+"""static_opt vs WhiteNoise over HTTP: gunicorn -w2 + wrk, bounded runs (needs Debian's
+wrk), side by side: WhiteNoise's middleware and its own WSGI wrapper, static_opt's
+middleware and its front door (``perfsuite_front``, the demo's ``project.wsgi``).
 
     .venv/bin/python benchmarks/bench_static_http.py [--quick]
 """
@@ -58,25 +59,34 @@ def over_http(big: str) -> None:
     env = demo_env(DJANGO_SETTINGS_MODULE="benchmarks.settings.static")
     env.update({k: os.environ[k] for k in ("PERFSUITE_BENCH_SRC", "PERFSUITE_STATIC_ROOT")})
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    #: configuration -> (stack in PERFSUITE_BENCH_STATIC, WSGI module, front door on)
+    configs = {
+        "WhiteNoise 6.12 middleware": ("whitenoise", "project.wsgi", "0"),
+        "WhiteNoise WSGI wrapper": ("", "benchmarks.settings.whitenoise_wsgi", "0"),
+        "static_opt middleware": ("ours", "project.wsgi", "0"),
+        "static_opt front door": ("ours", "project.wsgi", "1"),
+    }
     etags: dict[str, str] = {}
-    for name, stack in (("WhiteNoise 6.12", "whitenoise"), ("static_opt", "ours")):
-        handler = wsgi_handler([WHITENOISE if stack == "whitenoise" else OURS])
+    for name in configs:
+        kind = "whitenoise" if name.startswith("WhiteNoise") else "ours"
+        handler = wsgi_handler([WHITENOISE if kind == "whitenoise" else OURS])
         etags[name] = call_wsgi(handler, big, CASES["brotli"])[1]["ETag"]
     cases = {
         "brotli": lambda name: ["Accept-Encoding: gzip, deflate, br"],
         "304": lambda name: ["Accept-Encoding: gzip, deflate, br", f"If-None-Match: {etags[name]}"],
     }
     for case, headers_for in cases.items():
-        results: dict[str, list[dict[str, float]]] = {"WhiteNoise 6.12": [], "static_opt": []}
+        results: dict[str, list[dict[str, float]]] = {name: [] for name in configs}
         names = list(results)
         for rep in range(WRK_REPS):
-            for name in names[rep % 2 :] + names[: rep % 2]:
+            shift = rep % len(names)
+            for name in names[shift:] + names[:shift]:
                 port = free_port()
-                stack = "whitenoise" if name.startswith("WhiteNoise") else "ours"
+                stack, module, front = configs[name]
                 proc = subprocess.Popen(
-                    [gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", "project.wsgi"],
+                    [gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", module],
                     cwd=ROOT,
-                    env={**env, "PERFSUITE_BENCH_STATIC": stack},
+                    env={**env, "PERFSUITE_BENCH_STATIC": stack, "PERFSUITE_FRONT": front},
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
@@ -93,7 +103,7 @@ def over_http(big: str) -> None:
         print(f"## gunicorn -w2, wrk -t2 -c16 -d{WRK_SECONDS}s, 100 KB CSS, {case}\n")
         print("| configuration | req/s (median) | p50 ms | p99 ms | throughput ratio |")
         print("|---|---|---|---|---|")
-        base = results["WhiteNoise 6.12"]
+        base = results["WhiteNoise 6.12 middleware"]
         for name, runs in results.items():
             ratio = statistics.median(r["rps"] / b["rps"] for r, b in zip(runs, base, strict=True))
             print(

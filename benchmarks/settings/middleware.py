@@ -7,6 +7,8 @@ ROOT_URLCONF = "benchmarks.settings.middleware_urls"
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.sessions",  # Django's default stack (bench_perf_monitor)
+    "django.contrib.messages",
     "perfsuite.perf_monitor",
 ]
 MIDDLEWARE: list[str] = []
@@ -14,3 +16,5 @@ DATABASES: dict = {}
 USE_TZ = True
 PERFSUITE = {"STORE": "local"}
 LOGGING_CONFIG = None
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"  # no database
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"

@@ -36,8 +36,9 @@ _perf_counter = time.perf_counter
 
 @dataclass(slots=True)
 class Answer:
-    """A complete response: a status, headers, then ``body`` or ``length`` bytes of
-    ``file`` from ``start`` (the front door closes the file)."""
+    """A complete response: a status, headers (a list of the answer's own: observers
+    extend it), then ``body`` or ``length`` bytes of ``file`` from ``start`` (the front
+    door closes the file)."""
 
     status: int
     headers: list[tuple[str, str]]
@@ -113,6 +114,8 @@ def answer_for(
             logger.warning("front door: %r failed on %s", responder, path, exc_info=True)
             continue
         if found is not None:
+            if not _observers:
+                return found, found.headers
             return found, observed(method, found, _perf_counter() - start)
     return None
 
@@ -141,14 +144,12 @@ async def aanswer_for(
 
 def observed(method: str, found: Answer, elapsed: float) -> list[tuple[str, str]]:
     """The answer's headers and those the observers add."""
-    headers = found.headers
-    if _observers:
-        headers = list(headers)
-        for name, observer in list(_observers.items()):
-            try:
-                headers.extend(observer(method, found, elapsed))
-            except Exception:
-                logger.warning("front door: observer %r failed", name, exc_info=True)
+    headers = found.headers  # the responder's own list: extended in place
+    for name, observer in list(_observers.items()):
+        try:
+            headers.extend(observer(method, found, elapsed))
+        except Exception:
+            logger.warning("front door: observer %r failed", name, exc_info=True)
     return headers
 
 

@@ -60,7 +60,7 @@ class FrontWSGI(_Front):
 def _wsgi_body(answer: Answer, environ: dict[str, Any]) -> Any:
     file = answer.file
     if file is None:
-        return [answer.body]
+        return [answer.body] if answer.body else []  # no empty write for a 304 or HEAD
     wrapper = environ.get("wsgi.file_wrapper")
     whole = answer.start == 0 and answer.length == os.fstat(file.fileno()).st_size
     if wrapper is not None and whole:
