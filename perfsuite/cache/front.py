@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
 from django.utils.module_loading import import_string
 
@@ -97,7 +98,10 @@ class CacheFront:
             return None
         if invalidation.has_pending():
             return None  # the middleware replays them first
-        return request, steps.plan(self.engine, request, "anon", conf, refresh=False)
+        try:
+            return request, steps.plan(self.engine, request, "anon", conf, refresh=False)
+        except DisallowedHost:
+            return None  # Django answers 400 (and logs it once, its way)
 
     def answer(self, method: str, path: str, meta: Mapping[str, Any]) -> Answer | None:
         planned = self._plan(method, meta)

@@ -107,10 +107,13 @@ def _environ(scope: dict[str, Any]) -> dict[str, Any]:
     headers as ``HTTP_*`` (repeats joined), the query string, server and client."""
     server = scope.get("server") or ("localhost", 80)
     client = scope.get("client") or ("", 0)
+    root = scope.get("root_path", "")
+    path = scope.get("path", "")
     environ: dict[str, Any] = {
         "REQUEST_METHOD": scope.get("method", "GET"),
-        "PATH_INFO": scope.get("path", ""),
-        "SCRIPT_NAME": scope.get("root_path", ""),
+        # an ASGI path includes root_path; a WSGI PATH_INFO does not
+        "PATH_INFO": path[len(root) :] if root and path.startswith(root) else path,
+        "SCRIPT_NAME": root,
         "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
         "SERVER_NAME": str(server[0]),
         "SERVER_PORT": str(server[1] or 80),

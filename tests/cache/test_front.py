@@ -105,11 +105,12 @@ def test_what_is_personal_missing_or_refreshed_goes_to_django(door: Any) -> None
         {"Authorization": "Bearer x"},
         {"Cache-Control": "no-cache"},
     ]
+    personal.append({"Host": "evil.example"})  # not in ALLOWED_HOSTS: Django's 400
     for headers in personal:
         assert call("/products/", headers)[0] == 418, headers
     assert call("/posts/")[0] == 418, "not stored yet: a miss renders in Django"
     assert call("/products/", method="POST")[0] == 418
-    assert len(down.paths) == 6
+    assert len(down.paths) == 7
 
 
 def test_a_signed_in_users_page_is_never_served_to_anyone(door: Any) -> None:
@@ -177,3 +178,13 @@ def test_a_page_that_sets_a_cookie_is_never_answered_at_the_door(door: Any) -> N
     client.get("/accounts/login/")  # sets the CSRF cookie: never stored
     assert client.get("/accounts/login/")["X-Cache"] != "HIT"
     assert call("/accounts/login/")[0] == 418 and down.paths == ["/accounts/login/"]
+
+
+def test_a_hostile_host_is_djangos_400_without_a_warning_per_request(
+    door: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    call, down = door
+    stored_by_middleware("/products/")
+    for _ in range(3):
+        assert call("/products/", {"Host": "evil.example"})[0] == 418
+    assert len(down.paths) == 3 and "front door" not in caplog.text
