@@ -59,12 +59,23 @@ def over_http(big: str) -> None:
     env = demo_env(DJANGO_SETTINGS_MODULE="benchmarks.settings.static")
     env.update({k: os.environ[k] for k in ("PERFSUITE_BENCH_SRC", "PERFSUITE_STATIC_ROOT")})
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    #: configuration -> (stack in PERFSUITE_BENCH_STATIC, WSGI module, front door on)
+    uvicorn = str(Path(sys.executable).parent / "uvicorn")
+    #: configuration -> (stack in PERFSUITE_BENCH_STATIC, app, front door on); a
+    #: "uvicorn" configuration runs under one uvicorn process (its WSGI interface for
+    #: WhiteNoise's wrapper; with --workers 2 every response with a body took ~45 ms
+    #: on this machine, whoever wrote it), the others under gunicorn -w 2
     configs = {
         "WhiteNoise 6.12 middleware": ("whitenoise", "project.wsgi", "0"),
         "WhiteNoise WSGI wrapper": ("", "benchmarks.settings.whitenoise_wsgi", "0"),
         "static_opt middleware": ("ours", "project.wsgi", "0"),
         "static_opt front door": ("ours", "project.wsgi", "1"),
+        "uvicorn: WhiteNoise 6.12 middleware": ("whitenoise", "project.asgi:application", "0"),
+        "uvicorn: WhiteNoise WSGI wrapper": (
+            "",
+            "benchmarks.settings.whitenoise_wsgi:application",
+            "0",
+        ),
+        "uvicorn: static_opt front door": ("ours", "project.asgi:application", "1"),
     }
     etags: dict[str, str] = {}
     for name in configs:
@@ -83,8 +94,16 @@ def over_http(big: str) -> None:
             for name in names[shift:] + names[:shift]:
                 port = free_port()
                 stack, module, front = configs[name]
+                if name.startswith("uvicorn"):
+                    interface = "wsgi" if "WSGI" in name else "asgi3"
+                    command = [
+                        *(uvicorn, "--host", "127.0.0.1", "--port", str(port)),
+                        *("--interface", interface, "--log-level", "warning", module),
+                    ]
+                else:
+                    command = [gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", module]
                 proc = subprocess.Popen(
-                    [gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", module],
+                    command,
                     cwd=ROOT,
                     env={**env, "PERFSUITE_BENCH_STATIC": stack, "PERFSUITE_FRONT": front},
                     stdout=subprocess.DEVNULL,
@@ -100,7 +119,10 @@ def over_http(big: str) -> None:
                 finally:
                     proc.terminate()
                     proc.wait(30)
-        print(f"## gunicorn -w2, wrk -t2 -c16 -d{WRK_SECONDS}s, 100 KB CSS, {case}\n")
+        print(
+            f"## gunicorn -w2 / one uvicorn process, wrk -t2 -c16 -d{WRK_SECONDS}s, "
+            f"100 KB CSS, {case}\n"
+        )
         print("| configuration | req/s (median) | p50 ms | p99 ms | throughput ratio |")
         print("|---|---|---|---|---|")
         base = results["WhiteNoise 6.12 middleware"]
