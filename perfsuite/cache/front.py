@@ -110,11 +110,7 @@ class CacheFront:
         request, plan = planned
         started = time.perf_counter()
         try:
-            values = plan.backend.get_many(plan.key.fetch())
-            found, missing = steps.find(plan, request, values)
-            if missing:
-                values.update(plan.backend.get_many(missing))
-                found, _ = steps.find(plan, request, values)
+            _values, found = self.engine._read(plan, request)  # the middleware's lookup
         except Exception:
             return None  # Django's middleware meets the outage and bypasses
         return self._answer(request, found, started)
@@ -126,11 +122,7 @@ class CacheFront:
         request, plan = planned
         started = time.perf_counter()
         try:
-            values = await plan.backend.aget_many(plan.key.fetch())
-            found, missing = steps.find(plan, request, values)
-            if missing:
-                values.update(await plan.backend.aget_many(missing))
-                found, _ = steps.find(plan, request, values)
+            _values, found = await self.engine._aread(plan, request)
         except Exception:
             return None
         return self._answer(request, found, started)
