@@ -13,12 +13,15 @@ through this registry, never by importing the app that owns a cache.
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
+
+logger = logging.getLogger("perfsuite.core")
 
 Size = Callable[[], tuple[int, int]]
 Shrink = Callable[[float], int]
@@ -61,10 +64,19 @@ def sizes() -> dict[str, tuple[int, int]]:
 
 
 def shrink_all(keep: float) -> dict[str, int]:
-    """Shrink every registered cache to its most recent ``keep`` fraction."""
+    """Shrink every registered cache to its most recent ``keep`` fraction: name ->
+    entries removed. A cache whose shrink fails is logged and reported as 0; the
+    others are shrunk all the same (a cleanup must not stop at one broken cache)."""
     if not 0 <= keep <= 1:
         raise ValueError("keep must be a fraction between 0 and 1")
-    return {cache.name: cache.shrink(keep) for cache in registered()}
+    removed: dict[str, int] = {}
+    for cache in registered():
+        try:
+            removed[cache.name] = int(cache.shrink(keep))
+        except Exception:
+            logger.warning("shrinking the clearable cache %r failed", cache.name, exc_info=True)
+            removed[cache.name] = 0
+    return removed
 
 
 # -- helpers for the common shapes ---------------------------------------------

@@ -15,8 +15,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from perfsuite.core import caches
-
 logger = logging.getLogger("perfsuite.memory")
 
 _UNLOADED: Any = object()
@@ -27,22 +25,6 @@ _malloc_trim: Any = _UNLOADED
 def collect() -> int:
     """Unreachable objects found by a full collection."""
     return gc.collect()
-
-
-def shrink_caches(keep: float) -> dict[str, int]:
-    """Name -> entries removed, for every registered clearable cache.
-
-    Like ``caches.shrink_all(keep)``, but one cache whose shrink fails does not
-    stop the others: it is logged and reported as 0.
-    """
-    removed: dict[str, int] = {}
-    for cache in caches.registered():
-        try:
-            removed[cache.name] = int(cache.shrink(keep))
-        except Exception:
-            logger.warning("shrinking the clearable cache %r failed", cache.name, exc_info=True)
-            removed[cache.name] = 0
-    return removed
 
 
 def _load_malloc_trim() -> Callable[[int], int] | None:

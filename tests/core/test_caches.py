@@ -41,3 +41,18 @@ def test_a_bad_fraction_is_refused(lru: OrderedDict[str, bytes]) -> None:
 def test_the_response_cache_registers_its_memos() -> None:
     names = {cache.name for cache in caches.registered()}
     assert {"cache.known_tags", "cache.hosts", "cache.key_memo"} <= names
+
+
+def test_a_failing_cache_does_not_stop_the_others(
+    lru: OrderedDict[str, bytes], caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(keep: float) -> int:
+        raise RuntimeError("cannot shrink")
+
+    caches.register("test.broken", size=lambda: (1, 0), shrink=broken)
+    try:
+        removed = caches.shrink_all(0.5)
+    finally:
+        caches.unregister("test.broken")
+    assert removed == {**removed, "test.broken": 0, "test.lru": 5}
+    assert len(lru) == 5 and "test.broken" in caplog.text
