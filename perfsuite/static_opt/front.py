@@ -8,9 +8,9 @@ from collections.abc import Mapping
 
 from perfsuite.core.front import Answer, security_headers
 
-from .engine.responder import StaleFile
+from .engine.responder import Outcome
 from .middleware import STATIC_ROUTE
-from .serving import StaticFiles, record
+from .serving import StaticFiles
 
 
 class StaticFront:
@@ -32,43 +32,28 @@ class StaticFront:
         return f"<StaticFront {self.prefix}>"
 
     def answer(self, method: str, path: str, meta: Mapping[str, str]) -> Answer | None:
-        server = self.server
-        name = path[self._cut :]
-        asset = server.find(name) if server.debug else server.assets.get(name)
-        if asset is None:
-            return None  # Django answers (the URL resolver's 404)
-        responder = server.responder
-        for _attempt in range(2):
-            outcome = responder.respond(asset, method, meta)  # type: ignore[arg-type]
-            if outcome is None:
-                server.live.pop(name, None)
-                return None
-            status, store, variant, start, length = outcome
-            headers = [*store.values(), *self.security]
-            try:
-                if variant is None or length == 0:
-                    answer = Answer(status, headers, STATIC_ROUTE)
-                else:
-                    data = responder.body(variant)
-                    if data is not None:
-                        body = data if length == len(data) else data[start : start + length]
-                        answer = Answer(status, headers, STATIC_ROUTE, body=body)
-                    else:
-                        answer = Answer(
-                            status,
-                            headers,
-                            STATIC_ROUTE,
-                            file=responder.open(variant),
-                            start=start,
-                            length=length,
-                            chunk_size=responder.options.chunk_size,
-                        )
-            except StaleFile:
-                responder.invalidate(asset)
-                continue
-            record(outcome)
-            return answer
-        return None
+        # not in the index: None, and Django answers (the URL resolver's 404)
+        return self.server.serve_with(path[self._cut :], method, meta, self._answer)
+
+    def _answer(self, outcome: Outcome) -> Answer:
+        status, store, variant, start, length = outcome
+        headers = [*store.values(), *self.security]
+        if variant is None or length == 0:
+            return Answer(status, headers, STATIC_ROUTE)
+        responder = self.server.responder
+        data = responder.body(variant)  # StaleFile: serve_with reads the file again
+        if data is not None:
+            body = data if length == len(data) else data[start : start + length]
+            return Answer(status, headers, STATIC_ROUTE, body=body)
+        return Answer(
+            status,
+            headers,
+            STATIC_ROUTE,
+            file=responder.open(variant),
+            start=start,
+            length=length,
+            chunk_size=responder.options.chunk_size,
+        )
 
 
 def register_front() -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -28,6 +29,7 @@ from .responses import make_response
 logger = logging.getLogger("perfsuite.static_opt")
 
 _MAX_LIVE = 10000
+T = TypeVar("T")
 
 
 def static_prefix() -> str:
@@ -128,22 +130,36 @@ class StaticFiles:
     # -- serving -------------------------------------------------------------
     def serve(self, name: str, request: HttpRequest) -> HttpResponseBase | None:
         """The response for static file ``name``, or None when it is not served."""
+        responder = self.responder
+        return self.serve_with(
+            name,
+            request.method or "GET",
+            request.META,
+            lambda outcome: make_response(responder, outcome, request),
+        )
+
+    def serve_with(
+        self, name: str, method: str, meta: Mapping[str, Any], build: Callable[[Outcome], T]
+    ) -> T | None:
+        """``build(outcome)`` for static file ``name`` (a Django response, a front-door
+        answer), or None when it is not served. ``build`` raises StaleFile when the
+        file changed on disk: it is read again and built once more."""
         asset = self.assets.get(name) if not self.debug else self.find(name)
         if asset is None:
             return None
         responder = self.responder
         for _attempt in range(2):
-            outcome = responder.respond(asset, request.method or "GET", request.META)
+            outcome = responder.respond(asset, method, meta)  # type: ignore[arg-type]
             if outcome is None:
                 self.live.pop(name, None)
                 return None
             try:
-                response = make_response(responder, outcome, request)
+                built = build(outcome)
             except StaleFile:
                 responder.invalidate(asset)
                 continue
             record(outcome)
-            return response
+            return built
         return None
 
 
