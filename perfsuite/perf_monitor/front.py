@@ -11,30 +11,16 @@ import time
 from perfsuite.core.conf import perf_settings
 from perfsuite.core.front import Answer
 
-from .metrics import LATENCY, STANDARD_METHODS, sampler, slowest
-
-_settings = perf_settings.as_dict
-_time = time.time
-#: status code -> its class label
-_CLASSES = {code: f"{code // 100}xx" for code in range(100, 600)}
+from .metrics import STANDARD_METHODS, record_answer
+from .middleware import timing_headers
 
 
 def observe(method: str, answer: Answer, elapsed: float) -> list[tuple[str, str]]:
-    status = answer.status
-    route = answer.route
     label = method if method in STANDARD_METHODS else "OTHER"
-    LATENCY.labels(route, label, _CLASSES.get(status, "5xx")).observe(elapsed)
-    slowest.offer(elapsed, route, label, status)
-    sampler.maybe_sample(_time())
-    settings = _settings()
-    headers: list[tuple[str, str]] = []
-    if settings["RESPONSE_TIME_HEADER"]:
-        headers.append(("X-Response-Time", f"{elapsed:.3f}s"))
-    if settings["SERVER_TIMING"]:
-        headers.append(("Server-Timing", f"total;dur={elapsed * 1000:.3f}"))
-        origin = settings["TIMING_ALLOW_ORIGIN"]
-        if origin and not any(k.lower() == "timing-allow-origin" for k, _ in answer.headers):
-            headers.append(("Timing-Allow-Origin", origin))
+    record_answer(answer.route, label, answer.status, elapsed, time.time())
+    headers = timing_headers(perf_settings.as_dict(), elapsed)
+    if any(k.lower() == "timing-allow-origin" for k, _ in answer.headers):
+        headers = [h for h in headers if h[0] != "Timing-Allow-Origin"]
     return headers
 
 

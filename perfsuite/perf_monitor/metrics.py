@@ -164,9 +164,8 @@ def record_request(request: HttpRequest, response: HttpResponseBase | None, elap
     route = route_of(request)
     method = method_of(request)
     status_code = response.status_code if response is not None else 500
-    status = f"{status_code // 100}xx" if 100 <= status_code < 600 else "5xx"
-    LATENCY.labels(route, method, status).observe(elapsed)
     now = _time()
+    record_answer(route, method, status_code, elapsed, now)
     meta = request.META
     stamp = meta.get("HTTP_X_REQUEST_START") or meta.get("HTTP_X_QUEUE_START")
     if stamp:
@@ -181,5 +180,15 @@ def record_request(request: HttpRequest, response: HttpResponseBase | None, elap
         else:
             for name, seconds in current.totals().items():
                 TIMINGS.labels(route, name).observe(seconds)
+
+
+#: status code -> its class label
+_CLASSES = {code: f"{code // 100}xx" for code in range(100, 600)}
+
+
+def record_answer(route: str, method: str, status_code: int, elapsed: float, now: float) -> None:
+    """The latency, the slowest requests and the process sample of one answered request
+    (by Django's handler or at the front door); ``method`` already bounded."""
+    LATENCY.labels(route, method, _CLASSES.get(status_code, "5xx")).observe(elapsed)
     slowest.offer(elapsed, route, method, status_code)
     sampler.maybe_sample(now)
