@@ -19,6 +19,25 @@ from typing import Any
 MIN_CPU_INTERVAL = 1.0
 
 
+_handle: tuple[int, Any] | None = None
+_handle_lock = threading.Lock()
+
+
+def current_process() -> Any:
+    """This process's ``psutil.Process``, made once per pid (again after a fork)."""
+    global _handle
+    pid = os.getpid()
+    handle = _handle
+    if handle is None or handle[0] != pid:
+        import psutil
+
+        with _handle_lock:
+            handle = _handle
+            if handle is None or handle[0] != pid:
+                handle = _handle = (pid, psutil.Process())
+    return handle[1]
+
+
 @dataclass(frozen=True, slots=True)
 class ProcessSample:
     rss: int  # bytes
@@ -30,19 +49,16 @@ class ProcessSampler:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._process: Any = None
-        self._pid = 0
         self._cpu_since = 0.0
         self.cores = os.cpu_count() or 1
 
     def _current(self) -> Any:
-        import psutil
-
-        if self._process is None or self._pid != os.getpid():
-            self._process = psutil.Process()
-            self._pid = os.getpid()
-            self._process.cpu_percent(None)  # primes the counter; measures nothing
+        process = current_process()
+        if self._process is not process:  # first use, or a new pid after a fork
+            self._process = process
+            process.cpu_percent(None)  # primes the counter; measures nothing
             self._cpu_since = time.monotonic()
-        return self._process
+        return process
 
     def sample(self, min_cpu_interval: float = MIN_CPU_INTERVAL) -> ProcessSample:
         with self._lock:

@@ -7,12 +7,12 @@ the middleware reads it once per check, after the response.
 
 from __future__ import annotations
 
-import os
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from perfsuite.core.process import current_process
 
 from . import cgroups
 
@@ -57,20 +57,15 @@ class ProcessMemory:
     ) -> None:
         self.cgroup_root = cgroup_root
         self.proc_cgroup = proc_cgroup
-        self._lock = threading.Lock()
         self._process: Any = None
-        self._pid = 0
         self._uss_denied = False
 
     def _current(self) -> Any:
-        import psutil
-
-        with self._lock:
-            if self._process is None or self._pid != os.getpid():
-                self._process = psutil.Process()
-                self._pid = os.getpid()
-                self._uss_denied = False
-            return self._process
+        process = current_process()
+        if self._process is not process:  # first use, or a new pid after a fork
+            self._process = process
+            self._uss_denied = False
+        return process
 
     def read(self, uss: bool = True) -> MemoryReading:
         import psutil
