@@ -20,6 +20,7 @@ Metric names (all in ``perfsuite.core.metrics.registry``):
 
 from __future__ import annotations
 
+import copy
 import functools
 import itertools
 import threading
@@ -59,7 +60,7 @@ def _inflight() -> int:
 
 
 def _peek(counter: itertools.count[int]) -> int:
-    return int(repr(counter)[6:-1])
+    return next(copy.copy(counter))
 
 
 DISCONNECTS = metrics.counter(
