@@ -20,9 +20,6 @@ Metric names (all in ``perfsuite.core.metrics.registry``):
 
 from __future__ import annotations
 
-import copy
-import functools
-import itertools
 import threading
 import time
 
@@ -45,22 +42,24 @@ LATENCY = metrics.histogram(
     REQUEST_SECONDS, "Request latency in seconds", ("route", "method", "status")
 )
 INFLIGHT = metrics.gauge("perfsuite_http_inflight", "Requests in progress")
-# Requests in progress in this process: started minus finished, two counters whose
-# next() is atomic (no lock per request); the gauge is set from them at each
-# resource sample rather than written twice per request.
-_started = itertools.count()
-_finished = itertools.count()
-request_started = functools.partial(next, _started)
-request_finished = functools.partial(next, _finished)
+# Requests in progress in this process; the gauge is set from it at each resource
+# sample rather than written twice per request.
+_inflight_lock = threading.Lock()
+_inflight_now = [0]
+
+
+def request_started() -> None:
+    with _inflight_lock:
+        _inflight_now[0] += 1
+
+
+def request_finished() -> None:
+    with _inflight_lock:
+        _inflight_now[0] -= 1
 
 
 def _inflight() -> int:
-    # reading a count is next() on a copy: neither counter moves
-    return _peek(_started) - _peek(_finished)
-
-
-def _peek(counter: itertools.count[int]) -> int:
-    return next(copy.copy(counter))
+    return _inflight_now[0]
 
 
 DISCONNECTS = metrics.counter(
