@@ -29,10 +29,15 @@ PUBLISH = f"""
 import collections, django
 django.setup()
 from celery.result import ResultSet
+from celery import current_app
 from tests.tasks.metric_tasks import noop
+# both groups answer before the first task: else one may drain all 500 alone
+deadline = time.monotonic() + 90
+while len(current_app.control.ping(timeout=1.0)) < 2 and time.monotonic() < deadline:
+    pass
 results = ResultSet([noop.delay(i) for i in range({TASKS})])
 print(json.dumps(collections.Counter(results.join(timeout=120, propagate=True))))
-""".replace("import collections", "import collections, json")
+""".replace("import collections", "import collections, json, time")
 
 
 def worker_group(env: dict[str, str], name: str) -> Any:
