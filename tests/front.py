@@ -26,6 +26,16 @@ class Downstream:
         await send({"type": "http.response.body", "body": b"django"})
 
 
+def joined(headers: Any) -> dict[str, str]:
+    """Headers by lower-case name, a repeated one joined with ", " (as HTTP reads it:
+    a duplicate shows)."""
+    out: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
+
+
 def wsgi(app: Any, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Any:
     path, _, query = path.partition("?")
     environ = {
@@ -43,7 +53,7 @@ def wsgi(app: Any, path: str, headers: dict[str, str] | None = None, method: str
 
     def start_response(status: str, response_headers: list[tuple[str, str]]) -> None:
         seen["status"] = int(status.split()[0])
-        seen["headers"] = {k.lower(): v for k, v in response_headers}
+        seen["headers"] = joined((k, v) for k, v in response_headers)
 
     result = app(environ, start_response)
     body = b"".join(result)
@@ -71,5 +81,5 @@ def asgi(app: Any, path: str, headers: dict[str, str] | None = None, method: str
     asyncio.run(app(scope, receive, send))
     start = sent[0]
     assert all(m.get("more_body") for m in sent[1:-1]) and not sent[-1].get("more_body")
-    head = {k.decode(): v.decode() for k, v in start["headers"]}
+    head = joined((k.decode(), v.decode()) for k, v in start["headers"])
     return start["status"], head, b"".join(m.get("body", b"") for m in sent[1:])

@@ -26,7 +26,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
 
 logger = logging.getLogger("perfsuite.core")
@@ -48,7 +48,6 @@ class Answer:
     start: int = 0
     length: int = 0
     chunk_size: int = 64 * 1024
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Responder(Protocol):
@@ -63,6 +62,8 @@ Observer = Callable[[str, Answer, float], Iterable[tuple[str, str]]]
 
 _responders: dict[str, Callable[[], Responder | None]] = {}
 _observers: dict[str, Observer] = {}
+#: the observers as a tuple, read on every answered request (rebuilt on a change)
+_observing: tuple[tuple[str, Observer], ...] = ()
 _lock = threading.Lock()
 
 
@@ -74,14 +75,18 @@ def register(name: str, factory: Callable[[], Responder | None]) -> None:
 
 
 def observe(name: str, observer: Observer) -> None:
+    global _observing
     with _lock:
         _observers[name] = observer
+        _observing = tuple(_observers.items())
 
 
 def unregister(name: str) -> None:
+    global _observing
     with _lock:
         _responders.pop(name, None)
         _observers.pop(name, None)
+        _observing = tuple(_observers.items())
 
 
 def build_responders() -> list[Responder]:
@@ -114,8 +119,6 @@ def answer_for(
             logger.warning("front door: %r failed on %s", responder, path, exc_info=True)
             continue
         if found is not None:
-            if not _observers:
-                return found, found.headers
             return found, observed(method, found, _perf_counter() - start)
     return None
 
@@ -145,7 +148,7 @@ async def aanswer_for(
 def observed(method: str, found: Answer, elapsed: float) -> list[tuple[str, str]]:
     """The answer's headers and those the observers add."""
     headers = found.headers  # the responder's own list: extended in place
-    for name, observer in list(_observers.items()):
+    for name, observer in _observing:
         try:
             headers.extend(observer(method, found, elapsed))
         except Exception:

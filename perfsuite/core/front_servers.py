@@ -41,7 +41,9 @@ class _Front:
 
 class FrontWSGI(_Front):
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        responders = self.responders
+        responders = self._responders
+        if responders is None:
+            responders = self.responders
         if responders:
             path = environ.get("PATH_INFO", "")
             if not path.isascii():  # a WSGI string: UTF-8 bytes read as latin-1

@@ -18,8 +18,11 @@ from .middleware import timing_headers
 def observe(method: str, answer: Answer, elapsed: float) -> list[tuple[str, str]]:
     label = method if method in STANDARD_METHODS else "OTHER"
     record_answer(answer.route, label, answer.status, elapsed, time.time())
-    headers = timing_headers(perf_settings.as_dict(), elapsed)
-    if any(k.lower() == "timing-allow-origin" for k, _ in answer.headers):
+    settings = perf_settings.as_dict()
+    headers = timing_headers(settings, elapsed)
+    if settings["TIMING_ALLOW_ORIGIN"] and any(
+        k.lower() == "timing-allow-origin" for k, _ in answer.headers
+    ):  # the answer's own (a cached page's) wins
         headers = [h for h in headers if h[0] != "Timing-Allow-Origin"]
     return headers
 

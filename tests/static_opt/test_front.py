@@ -55,6 +55,31 @@ REQUESTS = [
 ]
 
 
+@pytest.mark.parametrize(
+    "perfsuite, want",
+    [
+        ({"TIMING_ALLOW_ORIGIN": "https://app.example"}, ("total;dur=", "https://app.example")),
+        ({"SERVER_TIMING": False, "RESPONSE_TIME_HEADER": False}, None),
+    ],
+)
+def test_the_door_writes_the_timing_headers_the_settings_ask_for(
+    door: Any, served: Collected, perfsuite: dict[str, Any], want: Any
+) -> None:
+    call, down = door
+    with override_settings(PERFSUITE={"STORE": "local", **perfsuite}):
+        status, got, _body = call(served.url("css/site.css"), {"Accept-Encoding": CHROME})
+        assert metrics.registry.snapshot().histogram(
+            "perfsuite_http_request_seconds", route="<static>"
+        ).count == 1, "counted even without its headers"
+    assert status == 200 and down.paths == []
+    if want is None:
+        assert "server-timing" not in got and "x-response-time" not in got
+    else:
+        assert got["server-timing"].startswith(want[0]) and "," not in got["server-timing"]
+        assert got["timing-allow-origin"] == want[1], "once, not repeated"
+        assert got["x-response-time"].endswith("s")
+
+
 def test_the_front_door_answers_as_the_middleware_without_django(
     door: Any, served: Collected
 ) -> None:
