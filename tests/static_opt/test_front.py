@@ -68,9 +68,12 @@ def test_the_door_writes_the_timing_headers_the_settings_ask_for(
     call, down = door
     with override_settings(PERFSUITE={"STORE": "local", **perfsuite}):
         status, got, _body = call(served.url("css/site.css"), {"Accept-Encoding": CHROME})
-        assert metrics.registry.snapshot().histogram(
-            "perfsuite_http_request_seconds", route="<static>"
-        ).count == 1, "counted even without its headers"
+        assert (
+            metrics.registry.snapshot()
+            .histogram("perfsuite_http_request_seconds", route="<static>")
+            .count
+            == 1
+        ), "counted even without its headers"
     assert status == 200 and down.paths == []
     if want is None:
         assert "server-timing" not in got and "x-response-time" not in got
