@@ -41,6 +41,7 @@ from perfsuite.core.conf import perf_settings
 
 from . import metrics
 from .usage import MB
+from .uvicorn_drain import request_exit
 
 __all__ = ["post_request", "post_worker_init", "pre_fork"]
 
@@ -226,11 +227,12 @@ def stop_server(worker: Any) -> None:
     """Shut this worker down gracefully from any thread, as its SIGTERM would.
 
     uvicorn's ``Server`` (the SIGTERM handler it installed) is asked through
-    ``should_exit``, so it also exits normally; otherwise SIGTERM itself."""
+    ``should_exit`` once it has read the requests it accepted (uvicorn_drain.py), so it
+    also exits normally; otherwise SIGTERM itself."""
     worker.alive = False
     server = getattr(signal.getsignal(signal.SIGTERM), "__self__", None)
     if server is not None and hasattr(server, "should_exit"):
-        server.should_exit = True
+        request_exit(server, worker.log)
     else:
         os.kill(os.getpid(), signal.SIGTERM)
 

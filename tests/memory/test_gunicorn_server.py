@@ -130,16 +130,7 @@ class Load:
             thread.join(timeout=60)
 
 
-#: a known defect, seen once in CI (Django 6 run): a UvicornWorker told to exit reset
-#: one connection of the concurrent load (accepted, not yet read, it is believed)
-UVICORN_RESET = pytest.mark.xfail(
-    reason="known defect: a recycled UvicornWorker may reset one connection", strict=False
-)
-
-
-@pytest.mark.parametrize(
-    "kind", [pytest.param(k, marks=UVICORN_RESET) if k == "uvicorn" else k for k in KINDS]
-)
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_worker_over_its_limit_is_replaced_and_no_request_fails(
     tmp_path: Path, kind: str
 ) -> None:
@@ -177,7 +168,7 @@ def test_a_worker_over_its_limit_is_replaced_and_no_request_fails(
     assert str(over) in {pid for pid, _, _ in retirements}
     for _, rss, limit in retirements:
         assert 0.9 * LIMIT_MB - 0.1 <= float(limit) <= LIMIT_MB
-        assert float(rss) > float(limit)
+        assert float(rss) >= float(limit)  # both rounded to 0.1 MB in the log line
     assert (frozen > 0) is preloaded  # gc.freeze() in the preloaded master only
     snapshot = SQLiteStore(Mapping(0.01), tmp_path / "metrics.sqlite3").snapshot("all")
     assert snapshot.counter_total("perfsuite_memory_recycles", reason="rss") == len(retirements)
