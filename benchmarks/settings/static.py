@@ -39,5 +39,7 @@ STATICFILES_DIRS = [p for p in [os.environ.get("PERFSUITE_BENCH_SRC")] if p]
 DATABASES: dict = {}
 USE_TZ = True
 PERFSUITE = {"STORE": "local"}
+if os.environ.get("PERFSUITE_BENCH_TIMING") == "0":  # bench_static_http: the headers' cost
+    PERFSUITE.update(SERVER_TIMING=False, RESPONSE_TIME_HEADER=False)
 LOGGING_CONFIG = None
 SILENCED_SYSTEM_CHECKS = ["perfsuite.W601"]

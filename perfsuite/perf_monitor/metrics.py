@@ -121,16 +121,17 @@ class _Sampler:
     """Process figures into the gauges, at most once per ``RESOURCE_SAMPLE_INTERVAL``."""
 
     def __init__(self) -> None:
-        self._next = 0.0
+        #: when the next sample is due (read without the lock on every request)
+        self.due = 0.0
         self._lock = threading.Lock()
         self.process = ProcessSampler()
         self.cores = self.process.cores
 
     def maybe_sample(self, now: float) -> None:
-        if now < self._next or not self._lock.acquire(blocking=False):
+        if now < self.due or not self._lock.acquire(blocking=False):
             return
         try:
-            self._next = now + float(perf_settings.RESOURCE_SAMPLE_INTERVAL)
+            self.due = now + float(perf_settings.RESOURCE_SAMPLE_INTERVAL)
             self.sample()
         finally:
             self._lock.release()
@@ -207,5 +208,7 @@ def record_answer(route: str, method: str, status_code: int, elapsed: float, now
     if series is None:
         series = _latency_series(route, method, status_code)
     series.observe(elapsed)
-    slowest.offer(elapsed, route, method, status_code)
-    sampler.maybe_sample(now)
+    if elapsed > slowest.floor:
+        slowest.offer(elapsed, route, method, status_code)
+    if now >= sampler.due:
+        sampler.maybe_sample(now)

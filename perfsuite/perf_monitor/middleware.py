@@ -190,7 +190,7 @@ def timing_headers(
     if settings["RESPONSE_TIME_HEADER"]:
         headers.append(("X-Response-Time", f"{elapsed:.3f}s"))
     if settings["SERVER_TIMING"]:
-        headers.append(("Server-Timing", server_timing or total_timing(elapsed)))
+        headers.append(("Server-Timing", server_timing or f"total;dur={elapsed * 1000:.3f}"))
         origin = settings["TIMING_ALLOW_ORIGIN"]
         if origin:
             headers.append(("Timing-Allow-Origin", origin))

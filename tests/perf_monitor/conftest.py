@@ -12,7 +12,7 @@ from perfsuite.perf_monitor import metrics as recorder
 def clean_metrics() -> Iterator[None]:
     metrics.registry.reset()
     recorder.slowest.clear()
-    recorder.sampler._next = 0.0
+    recorder.sampler.due = 0.0
     yield
     metrics.registry.reset()
 

@@ -154,6 +154,25 @@ def test_slowest_requests_are_bounded(client: Client) -> None:
     assert [s["duration"] for s in slow] == sorted((s["duration"] for s in slow), reverse=True)
 
 
+def test_the_slowest_are_kept_after_a_clear_or_expiry() -> None:
+    """A request no slower than the kept ones is skipped without the lock (its floor);
+    once the kept ones are cleared or expire, any request is kept again."""
+    kept = recorder.slowest
+
+    def answered(*durations: float) -> list[float]:
+        for duration in durations:
+            recorder.record_answer("r/", "GET", 200, duration, time.time())
+        return [s["duration"] for s in kept.recent()]
+
+    with override_settings(PERFSUITE={"SLOW_REQUESTS_KEPT": 3}):
+        assert answered(0.5, 0.6, 0.7, 0.1) == [0.7, 0.6, 0.5]
+        kept.clear()
+        assert answered(0.2) == [0.2]
+        assert answered(0.3, 0.4, 0.05) == [0.4, 0.3, 0.2]
+        assert kept.recent(max_age=-1) == []  # all expired
+        assert answered(0.01) == [0.01]
+
+
 @override_settings(PERFSUITE=ALL_DETAILS)
 def test_async_view_under_asgi(async_client) -> None:  # type: ignore[no-untyped-def]
     from asgiref.sync import async_to_sync
