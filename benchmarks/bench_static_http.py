@@ -77,8 +77,9 @@ def over_http(big: str) -> None:
     uvicorn = str(Path(sys.executable).parent / "uvicorn")
     #: configuration -> (stack in PERFSUITE_BENCH_STATIC, app, front door on); a
     #: "uvicorn" configuration runs under one uvicorn process (its WSGI interface for
-    #: WhiteNoise's wrapper; with --workers 2 every response with a body took ~45 ms
-    #: on this machine, whoever wrote it), the others under gunicorn -w 2
+    #: WhiteNoise's wrapper; uvicorn --workers leaves Nagle's algorithm on, about 40 ms
+    #: per keep-alive response with a body: uvicorn issue 3149), the others under
+    #: gunicorn -w 2
     configs = {
         "WhiteNoise 6.12 middleware": ("whitenoise", "project.wsgi", "0"),
         "WhiteNoise WSGI wrapper": ("", "benchmarks.settings.whitenoise_wsgi", "0"),
