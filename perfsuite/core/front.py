@@ -119,14 +119,7 @@ def answer_for(
             logger.warning("front door: %r failed on %s", responder, path, exc_info=True)
             continue
         if found is not None:
-            elapsed = _perf_counter() - start
-            headers = found.headers  # the responder's own list: extended in place
-            for name, observer in _observing:  # observed(), inline: this runs per request
-                try:
-                    headers.extend(observer(method, found, elapsed))
-                except Exception:
-                    logger.warning("front door: observer %r failed", name, exc_info=True)
-            return found, headers
+            return found, observed(method, found, _perf_counter() - start)
     return None
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase
 
@@ -188,26 +187,10 @@ def record_request(request: HttpRequest, response: HttpResponseBase | None, elap
 _CLASSES = {code: f"{code // 100}xx" for code in range(100, 600)}
 
 
-#: (route, method, status) -> its latency series (bounded: cleared when full)
-_latency: dict[tuple[str, str, int], Any] = {}
-
-
-def _latency_series(route: str, method: str, status_code: int) -> Any:
-    series = LATENCY.labels(route, method, _CLASSES.get(status_code, "5xx"))
-    if series is not LATENCY._other:  # the overflow series counts every recording
-        if len(_latency) >= 4096:
-            _latency.clear()
-        _latency[(route, method, status_code)] = series
-    return series
-
-
 def record_answer(route: str, method: str, status_code: int, elapsed: float, now: float) -> None:
     """The latency, the slowest requests and the process sample of one answered request
     (by Django's handler or at the front door); ``method`` already bounded."""
-    series = _latency.get((route, method, status_code))
-    if series is None:
-        series = _latency_series(route, method, status_code)
-    series.observe(elapsed)
+    LATENCY.labels(route, method, _CLASSES.get(status_code, "5xx")).observe(elapsed)
     if elapsed > slowest.floor:
         slowest.offer(elapsed, route, method, status_code)
     if now >= sampler.due:
