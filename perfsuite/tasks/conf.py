@@ -5,10 +5,12 @@ from __future__ import annotations
 from perfsuite.core.conf import Option, register_defaults
 from perfsuite.core.validators import (
     boolean,
+    choice,
     non_negative_int,
     non_negative_number,
     optional_str,
     positive_int,
+    positive_number,
 )
 
 register_defaults(
@@ -38,6 +40,37 @@ register_defaults(
         ),
         "TASK_OUTBOX": Option(
             False, boolean, "Write tasks to an outbox table when the broker is unreachable."
+        ),
+        "TASK_MAX_REDELIVERIES": Option(
+            3,
+            non_negative_int,
+            "Deliveries after a lost attempt (its process died) before the run is dead-lettered.",
+        ),
+        "TASK_RUN_HISTORY": Option(
+            True, boolean, "Record every run in the TaskRun table (the Task runs page)."
+        ),
+        "TASK_RUN_RETENTION": Option(
+            7 * 86400, positive_int, "Seconds a finished run stays in the Task runs history."
+        ),
+        "TASK_RUN_MAX_ROWS": Option(
+            100_000, positive_int, "Most runs kept in the history (the oldest go first)."
+        ),
+        "TASK_RUN_ARGUMENTS": Option(
+            "redacted",
+            choice("redacted", "full"),
+            "How much of a run's arguments the Task runs page shows (redacted: names "
+            "and types only).",
+        ),
+        "TASK_RUN_FLUSH_INTERVAL": Option(
+            1.0, positive_number, "Seconds between two writes of a process's run records."
+        ),
+        "TASK_STUCK_FACTOR": Option(
+            3.0,
+            positive_number,
+            "A run is stuck when it has run this many times its task's p99 runtime.",
+        ),
+        "TASK_STUCK_MIN_SECONDS": Option(
+            60, positive_int, "A run is never called stuck before it has run this long."
         ),
         "TASK_QUEUE_SAMPLE_INTERVAL": Option(
             5.0,

@@ -149,7 +149,10 @@ def on_worker_shutdown(**kwargs: Any) -> None:
 def _receivers() -> list[tuple[Any, Any]]:
     from celery import signals
 
+    from . import run_records
+
     return [
+        *run_records.receivers(),
         (signals.before_task_publish, on_before_publish),
         (signals.after_task_publish, on_after_publish),
         (signals.task_prerun, on_prerun),
@@ -160,6 +163,10 @@ def _receivers() -> list[tuple[Any, Any]]:
     ]
 
 
+def _uid(receiver: Any) -> str:
+    return f"{_UID}.{receiver.__module__}.{receiver.__name__}"
+
+
 def connect() -> None:
     """Connect every receiver (idempotent: one ``dispatch_uid`` each)."""
     try:
@@ -167,9 +174,9 @@ def connect() -> None:
     except ImportError:  # Celery not installed: nothing to record
         return
     for signal, receiver in receivers:
-        signal.connect(receiver, weak=False, dispatch_uid=f"{_UID}.{receiver.__name__}")
+        signal.connect(receiver, weak=False, dispatch_uid=_uid(receiver))
 
 
 def disconnect() -> None:
     for signal, receiver in _receivers():
-        signal.disconnect(receiver, dispatch_uid=f"{_UID}.{receiver.__name__}")
+        signal.disconnect(receiver, dispatch_uid=_uid(receiver))

@@ -27,6 +27,16 @@ def effect(self: Any, folder: str, label: str) -> str:
 
 
 @shared_task(base=ReliableTask, bind=True)
+def timed_effect(self: Any, folder: str, label: str, seconds: float = 0.0) -> str:
+    """Records its attempt (label, pid, start time), runs ``seconds``, then does its
+    effect (the test kills pool processes meanwhile)."""
+    _append(folder, "attempts", f"{label} {os.getpid()} {time.time()!r}")
+    time.sleep(seconds)
+    _append(folder, "effects", label)
+    return label
+
+
+@shared_task(base=ReliableTask, bind=True)
 def hold_then_write(self: Any, folder: str) -> str:
     """Records its attempt, then waits for ``release`` (the test kills it meanwhile),
     then does its effect."""
@@ -52,3 +62,12 @@ def flaky(self: Any, folder: str, failures: int) -> int:
 def broken(self: Any, folder: str) -> None:
     _append(folder, "broken", repr(time.time()))
     raise ValueError("a permanent error")
+
+
+@shared_task(base=ReliableTask, bind=True)
+def poison(self: Any, folder: str) -> None:
+    """Kills its own process on every delivery (as a task the OOM killer ends would)."""
+    import signal
+
+    _append(folder, "poison", str(os.getpid()))
+    os.kill(os.getpid(), signal.SIGKILL)
