@@ -16,18 +16,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 
-PERMISSION = "perfsuite_perf_monitor.view_dashboard"
+from perfsuite.core.access import PERMISSION, can_view
+
+__all__ = ["PERMISSION", "can_view", "dashboard_view"]
 
 View = Callable[..., HttpResponse]
-
-
-def can_view(user: object) -> bool:
-    """The one permission check of the dashboard, its feeds and the Prometheus URL."""
-    return bool(
-        getattr(user, "is_active", False)
-        and getattr(user, "is_staff", False)
-        and user.has_perm(PERMISSION)  # type: ignore[attr-defined]
-    )
 
 
 def dashboard_view(site: AdminSite, view: View) -> View:

@@ -8,6 +8,7 @@ sampled last (the largest of their readings: they read the same queue).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from perfsuite.core.panels import Panel
@@ -24,8 +25,38 @@ class TasksPanel(Panel):
 
     def get_stats(self, snapshot: Snapshot) -> dict[str, Any]:
         """Per task name: published, started, succeeded, failed, retried, runtime p50/p95,
-        queue wait p95; totals; queue depth per queue."""
-        return figures(snapshot)
+        queue wait p95; totals; queue depth per queue; what is in flight (unacknowledged
+        messages, stuck runs: read at most every 10 s)."""
+        return {**figures(snapshot), "inflight": inflight_summary()}
+
+
+_summary: tuple[float, dict[str, Any]] | None = None
+#: seconds the in-flight summary is reused (it reads the broker and the run history)
+SUMMARY_TTL = 10.0
+
+
+def inflight_summary() -> dict[str, Any]:
+    """Unacknowledged messages (count, oldest age, of dead owners) and stuck runs."""
+    global _summary
+    now = time.monotonic()
+    if _summary is not None and now - _summary[0] < SUMMARY_TTL:
+        return _summary[1]
+    from . import inflight
+
+    unacked, error = inflight.unacknowledged()
+    try:
+        stuck = len(inflight.stuck_runs())
+    except Exception:  # the run history's table is unreachable
+        stuck = None
+    summary = {
+        "unacknowledged": len(unacked),
+        "oldest_unacknowledged_seconds": max((m["age_seconds"] for m in unacked), default=None),
+        "of_dead_workers": sum(1 for m in unacked if m["owner_alive"] is False),
+        "stuck": stuck,
+        "broker_error": error,
+    }
+    _summary = (now, summary)
+    return summary
 
 
 def figures(snapshot: Snapshot) -> dict[str, Any]:

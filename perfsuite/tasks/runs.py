@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import threading
+import time
 from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
@@ -90,11 +92,20 @@ class Recorder:
             self._thread.start()
 
     def _run(self) -> None:
+        from .retention import PURGE_EVERY, purge
+
+        next_purge = time.monotonic() + PURGE_EVERY * random.random()  # spread out
         while True:
             interval = float(perf_settings.as_dict()["TASK_RUN_FLUSH_INTERVAL"])
             self._wake.wait(interval)
             self._wake.clear()
             self.flush()
+            if time.monotonic() >= next_purge:
+                next_purge = time.monotonic() + PURGE_EVERY
+                try:
+                    purge()
+                except (DatabaseError, OSError) as exc:
+                    _warnings.warning("perfsuite could not purge old task runs: %s", exc)
             connections.close_all()  # this thread's connections: none left open
 
     # -- writing -----------------------------------------------------------------

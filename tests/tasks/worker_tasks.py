@@ -29,10 +29,10 @@ def effect(self: Any, folder: str, label: str) -> str:
 @shared_task(base=ReliableTask, bind=True)
 def timed_effect(self: Any, folder: str, label: str, seconds: float = 0.0) -> str:
     """Records its attempt (label, pid, start time), runs ``seconds``, then does its
-    effect (the test kills pool processes meanwhile)."""
+    effect (label, pid, time); the test kills pool processes meanwhile."""
     _append(folder, "attempts", f"{label} {os.getpid()} {time.time()!r}")
     time.sleep(seconds)
-    _append(folder, "effects", label)
+    _append(folder, "effects", f"{label} {os.getpid()} {time.time()!r}")
     return label
 
 
@@ -71,3 +71,11 @@ def poison(self: Any, folder: str) -> None:
 
     _append(folder, "poison", str(os.getpid()))
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+@shared_task(base=ReliableTask, bind=True)
+def fails_once(self: Any, folder: str, label: str) -> str:
+    """Fails (permanently) on its first run; a run sent again by hand succeeds."""
+    if _append(folder, "fails_once", label) == 1:
+        raise ValueError(f"the first run of {label} fails")
+    return label

@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from perfsuite.core.metrics import registry
 from perfsuite.core.stores import WINDOWS
+from perfsuite.tasks import inflight
 from perfsuite.tasks.panels import figures
 
 
@@ -40,6 +42,13 @@ class Command(BaseCommand):
         data["window"] = window
         data["store"] = snap.meta.get("store")
         data["queue_depth_now"] = {} if options["no_broker"] else _live_depths()
+        data["unacknowledged"], data["broker_error"] = (
+            ([], "") if options["no_broker"] else inflight.unacknowledged()
+        )
+        try:
+            data["stuck"] = [_stuck(s) for s in inflight.stuck_runs()]
+        except DatabaseError:
+            data["stuck"] = []
         if options["json"]:
             self.stdout.write(json.dumps(data, indent=2, default=str))
             return
@@ -53,6 +62,7 @@ class Command(BaseCommand):
                 f"{totals['retried']} retried; waiting: {queues} ({data['store']} store)"
             )
         )
+        self._inflight(data)
         rows = data["tasks"]
         if not rows:
             self.stdout.write("no tasks recorded in this window")
@@ -69,6 +79,42 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{row['task']:<{width}}{counts}" + "".join(f" {_ms(t):>9}" for t in times)
             )
+
+    def _inflight(self, data: dict[str, Any]) -> None:
+        unacked = data["unacknowledged"]
+        if data["broker_error"]:
+            self.stdout.write(self.style.WARNING(data["broker_error"]))
+        if unacked:
+            dead = sum(1 for m in unacked if m["owner_alive"] is False)
+            self.stdout.write(
+                f"unacknowledged: {len(unacked)} (oldest {unacked[0]['age_seconds']:.0f} s"
+                + (f", {dead} of dead workers" if dead else "")
+                + ")"
+            )
+            for m in unacked[:20]:
+                again = m["redelivery_at"].isoformat() if m["redelivery_at"] else "-"
+                self.stdout.write(
+                    f"  {m['task']} {m['task_id']} taken by {m['worker'] or '?'} "
+                    f"{m['age_seconds']:.0f} s ago; delivered again at {again}"
+                )
+        for s in data["stuck"]:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"stuck: {s['task']} {s['task_id']} on {s['worker'] or '?'} for "
+                    f"{s['running_seconds']:.0f} s (threshold {s['threshold_seconds']:.0f} s)"
+                )
+            )
+
+
+def _stuck(found: dict[str, Any]) -> dict[str, Any]:
+    run = found["run"]
+    return {
+        "task": run.task_name,
+        "task_id": run.task_id,
+        "worker": run.worker,
+        "running_seconds": found["running_seconds"],
+        "threshold_seconds": found["threshold_seconds"],
+    }
 
 
 def _live_depths() -> dict[str, int | None]:
