@@ -57,6 +57,24 @@ class Channel(filesystem.Channel):
         super().__init__(*args, **kwargs)
         self._claims: dict[str, Path] = {}
         self._next_recovery = 0.0
+        #: queues consumed without acknowledgements (Celery's remote control, its
+        #: replies, gossip): nothing would release their claims
+        self._no_ack: set[str] = set()
+
+    def basic_consume(
+        self, queue: str, no_ack: bool, callback: Any, consumer_tag: str, **kwargs: Any
+    ) -> Any:
+        if no_ack:
+            self._no_ack.add(queue)
+        else:
+            self._no_ack.discard(queue)
+        return super().basic_consume(queue, no_ack, callback, consumer_tag, **kwargs)
+
+    def basic_get(self, queue: str, no_ack: bool = False, **kwargs: Any) -> Any:
+        message = super().basic_get(queue, no_ack, **kwargs)
+        if message is not None and no_ack:
+            self.release(message.delivery_tag)
+        return message
 
     @property
     def claimed_root(self) -> Path:
@@ -67,12 +85,16 @@ class Channel(filesystem.Channel):
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
-    def _get(self, queue: str, timeout: float | None = None) -> Any:
+    def maybe_recover(self) -> None:
+        """:meth:`recover`, once every ``recover_interval`` seconds."""
         if time.monotonic() >= self._next_recovery:
             self._next_recovery = time.monotonic() + float(
                 self.transport_options.get("recover_interval", 5)
             )
             self.recover()
+
+    def _get(self, queue: str, timeout: float | None = None) -> Any:
+        self.maybe_recover()
         wanted = f"{queue}.msg"
         mine: Path | None = None
         for name in sorted(os.listdir(self.data_folder_in)):
@@ -88,7 +110,7 @@ class Channel(filesystem.Channel):
             except (OSError, ValueError) as exc:
                 raise ChannelError(f"Cannot read message {name!r}") from exc
             tag = (payload.get("properties") or {}).get("delivery_tag")
-            if tag is None:
+            if tag is None or queue in self._no_ack:  # no acknowledgement will come
                 (mine / name).unlink(missing_ok=True)
             else:
                 self._claims[tag] = mine / name
@@ -148,7 +170,63 @@ class Channel(filesystem.Channel):
 
 
 class Transport(filesystem.Transport):
+    """kombu's file-system transport with acknowledgements, and Celery's event loop.
+
+    kombu's transport says it has no event loop: Celery's worker then polls it in a
+    blocking loop and runs billiard's classic pool, whose idle processes share one
+    queue; the one waiting for the next task holds that queue's read lock, and when it
+    is SIGKILLed (the OOM killer) every other and every new pool process waits for the
+    lock forever. With the event loop (``asynchronous``) the worker runs its hub and
+    the async pool (one pipe per pool process, as with Redis); the folder has no file
+    descriptor to watch, so the hub polls it every ``polling_interval`` seconds.
+    """
+
     Channel = Channel
+    implements = filesystem.Transport.implements.extend(asynchronous=True)
+
+    #: the most messages one poll of the event loop delivers before the loop serves
+    #: its other events (the rest follow at once: the QoS bounds them anyway)
+    poll_burst = 100
+
+    _poll_entry: Any = None
+    _poll_more: Any = None
+
+    def register_with_event_loop(self, connection: Any, loop: Any) -> None:
+        """Poll the folder on Celery's hub (the worker's event loop)."""
+        self._cancel_polls()
+        interval = max(float(self.polling_interval or 0), 0.01)
+        self._poll_entry = loop.call_repeatedly(interval, self._on_poll, connection, loop)
+
+    def unregister_from_event_loop(self, connection: Any, loop: Any) -> None:
+        self._cancel_polls()
+
+    def close_connection(self, connection: Any) -> None:
+        self._cancel_polls()
+        super().close_connection(connection)
+
+    def _cancel_polls(self) -> None:
+        for entry in (self._poll_entry, self._poll_more):
+            if entry is not None:
+                entry.cancel()
+        self._poll_entry = self._poll_more = None
+
+    def _on_poll(self, connection: Any, loop: Any, more: bool = False) -> None:
+        if more:
+            self._poll_more = None
+        elif self._poll_more is not None:
+            return  # a burst goes on already
+        channels: list[Channel] = list(self.channels or ())
+        for channel in channels:
+            # also when the QoS allows no message (every pool process busy), so the
+            # claims of a dead worker are put back for the other workers
+            channel.maybe_recover()
+        for _ in range(self.poll_burst):
+            try:
+                # one message of one of the channels the QoS allows, never waiting
+                self.drain_events(connection, timeout=0)
+            except TimeoutError:
+                return  # nothing more waiting (or allowed)
+        self._poll_more = loop.call_soon(self._on_poll, connection, loop, True)
 
 
 __all__ = ["Channel", "QoS", "Transport"]
