@@ -46,18 +46,26 @@ breaker = Breaker("task broker (outbox)", base=1.0, cap=30.0)
 
 
 def send_after_commit(task_id: str, using: str | None) -> None:
-    """After the caller's commit, send the row now, unless the broker failed lately."""
+    """After the caller's commit, send the row now, unless the broker failed lately.
+    Whatever goes wrong then stays here: the row is committed and the relay sends it,
+    so the caller's enqueue succeeded (an error would make a user retry: the work
+    twice); any failure opens the breaker."""
 
     def send() -> None:
-        if breaker.allow():
+        if not breaker.allow():
+            return
+        try:
             relay(only=task_id)
+        except Exception:
+            breaker.failure()
+            logger.exception("outbox: sending %s after the commit failed; it waits", task_id)
 
     transaction.on_commit(send, using=using)
 
 
 def relay(limit: int | None = None, only: str | None = None) -> int:
     """Send waiting rows (all, or ``only`` one task id); returns how many were sent.
-    Stops at the first broker failure (the rows stay, with the error noted)."""
+    Stops at the first failure to send (the rows stay, with the error noted)."""
     from .models import OutboxTask
     from .processor import BrokerUnavailable, publish
 
@@ -76,12 +84,15 @@ def relay(limit: int | None = None, only: str | None = None) -> int:
             for row in batch:
                 try:
                     publish(row.task_name, row.kwargs, row.task_id, row.headers, row.countdown)
-                except BrokerUnavailable as exc:
+                except Exception as exc:
                     breaker.failure()
                     row.attempts += 1
-                    row.last_error = str(exc)[:1000]
+                    row.last_error = str(exc)[:1000] or repr(exc)
                     row.save(update_fields=["attempts", "last_error"])
-                    logger.warning("outbox: the broker is unreachable; %s waits", row.task_id)
+                    if isinstance(exc, BrokerUnavailable):
+                        logger.warning("outbox: the broker is unreachable; %s waits", row.task_id)
+                    else:
+                        logger.exception("outbox: sending %s failed; it waits", row.task_id)
                     return sent
                 breaker.success()
                 row.sent_at = timezone.now()

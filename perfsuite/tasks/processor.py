@@ -10,16 +10,18 @@
 - Data goes through JSON and must come back equal (ids, never model instances).
 - Inside a transaction the message is sent when it commits (a rollback sends
   nothing); the caller gets the task id at once either way.
-- A broker that cannot be reached is :class:`BrokerUnavailable`, after a bounded wait;
-  with ``TASK_OUTBOX`` the task is written to the outbox in the caller's transaction
-  instead, and sent after the commit or later by the relay (:mod:`.outbox`).
+- A broker or result backend that cannot be reached is :class:`BrokerUnavailable`,
+  after a bounded wait (about half a second); with ``TASK_OUTBOX`` the task is written
+  to the outbox in the caller's transaction instead, and sent after the commit or
+  later by the relay (:mod:`.outbox`).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,10 +36,13 @@ from .reliable import KEY_HEADER
 Validator = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 #: how long an enqueue waits for an unreachable broker before BrokerUnavailable
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+#: and for its result backend: Celery's Redis backend subscribes to the task's result
+#: channel before the task is published, retrying 20 times a second apart (19 s)
+BACKEND_RETRY = {**PUBLISH_RETRY, "timeout": 1.0}
 
 
 class BrokerUnavailable(Exception):
-    """The broker could not be reached: the task was not sent."""
+    """The broker (or its result backend) could not be reached: the task was not sent."""
 
 
 @dataclass(frozen=True)
@@ -116,23 +121,82 @@ def publish(
     countdown: Any,
     eta: Any = None,
 ) -> None:
+    """Send one message, or raise :class:`BrokerUnavailable` within about a second
+    (two quick retries of the broker, two of the result backend's subscription)."""
     from celery import current_app
     from kombu.exceptions import OperationalError
 
     if isinstance(task, str):
         task = current_app.tasks[task]
+    app = getattr(task, "app", None)  # Celery sends with its app's backend
+    backend = app.backend if app is not None else None
+    unreachable = (
+        OperationalError,
+        ConnectionError,
+        OSError,
+        *getattr(backend, "connection_errors", ()),
+    )
     try:
-        task.apply_async(
-            kwargs=payload,
-            task_id=task_id,
-            headers=headers,
-            countdown=countdown,
-            eta=eta,
-            retry=True,
-            retry_policy=PUBLISH_RETRY,
-        )
-    except (OperationalError, ConnectionError, OSError) as exc:
+        with _bounded(backend):
+            try:
+                task.apply_async(
+                    kwargs=payload,
+                    task_id=task_id,
+                    headers=headers,
+                    countdown=countdown,
+                    eta=eta,
+                    retry=True,
+                    retry_policy=PUBLISH_RETRY,
+                )
+            except BaseException:
+                _unsubscribe(backend, task_id)
+                raise
+    except unreachable as exc:
         raise BrokerUnavailable(f"the task broker is unreachable: {exc}") from exc
+    except RuntimeError as exc:
+        # the result backend's "Retry limit exceeded while trying to reconnect"
+        if not isinstance(exc.__cause__, unreachable):
+            raise
+        cause = exc.__cause__
+        raise BrokerUnavailable(f"the task result backend is unreachable: {cause}") from exc
+
+
+@contextmanager
+def _bounded(backend: Any) -> Iterator[None]:
+    """``backend``'s retries bounded by :data:`BACKEND_RETRY` while a message is sent.
+
+    Its ``retry_policy`` (Celery's: 20 retries, 1 s apart; the ``retry_policy`` of
+    ``result_backend_transport_options`` on Redis) also governs storing results in a
+    worker, which may well wait: it is replaced on this backend instance for the
+    duration of the send only. Celery gives each thread its own backend instance
+    unless ``result_backend_thread_safe`` is set."""
+    policy = getattr(backend, "retry_policy", None)
+    if not isinstance(policy, dict):
+        yield
+        return
+    own = backend.__dict__
+    missing = object()
+    saved = own.get("retry_policy", missing)
+    own["retry_policy"] = {**policy, **BACKEND_RETRY}
+    try:
+        yield
+    finally:
+        if saved is missing:
+            own.pop("retry_policy", None)
+        else:
+            own["retry_policy"] = saved
+
+
+def _unsubscribe(backend: Any, task_id: str) -> None:
+    """Forget the result subscription of a task that was not sent (else the backend
+    keeps it and subscribes to it again on every reconnection)."""
+    cancel = getattr(getattr(backend, "result_consumer", None), "cancel_for", None)
+    if cancel is None:
+        return
+    try:
+        cancel(task_id)
+    except Exception:  # the backend is down: the subscription is gone with it
+        pass
 
 
 task_processor = BackgroundTaskProcessor()

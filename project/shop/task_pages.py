@@ -5,12 +5,15 @@ state as JSON, a thumbnail, a CSV report and CPU-bound work run by Celery worker
 reason only: it accepts nothing but ``Content-Type: application/json``, which an HTML
 form on another site cannot send (and a cross-site ``fetch`` with it needs a CORS
 preflight this site never grants), and Django's session cookie is ``SameSite=Lax``, so
-a cross-site POST carries no session anyway. Anonymous callers get 401.
+a cross-site POST carries no session anyway. Anonymous callers get 401. An optional
+``Idempotency-Key`` header makes a retried request do its work once (the key is the
+caller's own: it is scoped to the signed-in user).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -29,6 +32,8 @@ from perfsuite.tasks.task_types import MAX_ROUNDS
 from perfsuite.tasks.tasks import report_name, thumbnail_name
 
 MAX_MESSAGE = 2000
+#: an Idempotency-Key header: 1 to 200 visible ASCII characters
+IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,200}")
 MAX_UPLOAD = 10 * 1024 * 1024
 THUMBNAIL = 128
 #: the reports a user may request: the view picks model and columns, never the user
@@ -76,6 +81,9 @@ def send_notification(request: HttpRequest) -> JsonResponse:
     if isinstance(parsed, JsonResponse):
         return parsed
     user_id, message = parsed
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        return _error(400, "Idempotency-Key must be 1 to 200 visible ASCII characters")
     user = get_user_model()._default_manager.filter(pk=user_id).first()
     if user is None:
         return _error(404, f"no user {user_id}")
@@ -86,8 +94,9 @@ def send_notification(request: HttpRequest) -> JsonResponse:
         "subject": "Notification",
         "body": message,
     }
+    scoped = f"send-notification:{request.user.pk}:{key}" if key is not None else None
     try:
-        task_id = task_processor.queue_task("send_email", data)
+        task_id = task_processor.queue_task("send_email", data, idempotency_key=scoped)
     except ValueError as exc:
         return _error(400, str(exc))
     except BrokerUnavailable:
