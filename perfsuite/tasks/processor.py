@@ -7,7 +7,10 @@
 
 - A task type is a name, a Celery task and a validator: an unknown type, or data the
   validator refuses, is a ``ValueError`` here, at enqueue, not a failure in a worker.
-- Data goes through JSON and must come back equal (ids, never model instances).
+  Every instance knows the guide's four types (:mod:`.task_types`, loaded on first
+  use); ``register`` adds more or replaces one.
+- Data goes through JSON and must come back equal (ids, never model instances), and
+  every string in it (keys too) must encode to UTF-8: no lone surrogates.
 - Inside a transaction the message is sent when it commits (a rollback sends
   nothing); the caller gets the task id at once either way.
 - A broker or result backend that cannot be reached is :class:`BrokerUnavailable`,
@@ -19,6 +22,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -53,25 +57,76 @@ class TaskType:
 
 
 def round_trip(data: Any) -> Any:
-    """``data`` as JSON sends it; ``ValueError`` when it would not come back equal."""
+    """``data`` as JSON sends it; ``ValueError`` when it would not come back equal, or
+    when a string in it (a key too) is not text UTF-8 can encode (a lone surrogate,
+    which a worker would fail on)."""
     try:
-        back = json.loads(json.dumps(data))
+        text = json.dumps(data, ensure_ascii=False)
+        back = json.loads(text)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"task data must be JSON (ids, not objects): {exc}") from None
+    except RecursionError:
+        raise ValueError("task data is nested too deep") from None
     if back != data:
         raise ValueError("task data must come back from JSON unchanged (no tuples, int keys)")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        where = _not_utf8(data, "data") or "a string"
+        raise ValueError(f"task data must be UTF-8 text: {where} holds a lone surrogate") from None
     return back
 
 
+def _not_utf8(value: Any, path: str) -> str | None:
+    """Where in ``value`` a string (or key) is that UTF-8 cannot encode."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    items: Any = ()
+    if isinstance(value, dict):
+        for key in value:
+            if _not_utf8(key, "") is not None:
+                return f"a key of {path}"
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    for key, item in items:
+        found = _not_utf8(item, f"{path}[{key!r}]")
+        if found is not None:
+            return found
+    return None
+
+
 class BackgroundTaskProcessor:
-    def __init__(self) -> None:
+    """Task types by name. A new instance knows the guide's four (``send_email``,
+    ``process_image``, ``generate_report``, ``cpu_intensive``: :mod:`.task_types`),
+    loaded on first use, not at import or construction; ``register`` adds a type or
+    replaces one (before or after they are loaded). ``guide_types=False``: none."""
+
+    def __init__(self, *, guide_types: bool = True) -> None:
         self._types: dict[str, TaskType] = {}
+        self._guide_pending = guide_types
+        self._lock = threading.Lock()
 
     def register(self, name: str, task: Any, validate: Validator | None = None) -> None:
         self._types[name] = TaskType(name, task, validate)
 
+    def _known(self) -> dict[str, TaskType]:
+        if self._guide_pending:
+            with self._lock:
+                if self._guide_pending:
+                    from .task_types import guide_types  # it imports the Celery tasks
+
+                    for name, (task, validate) in guide_types().items():
+                        self._types.setdefault(name, TaskType(name, task, validate))
+                    self._guide_pending = False
+        return self._types
+
     def task_types(self) -> list[str]:
-        return sorted(self._types)
+        return sorted(self._known())
 
     def queue_task(
         self,
@@ -83,7 +138,7 @@ class BackgroundTaskProcessor:
         using: str | None = None,
     ) -> str:
         """Send task ``task_type`` with ``data`` (after commit); returns its id."""
-        spec = self._types.get(task_type)
+        spec = self._known().get(task_type)
         if spec is None:
             known = ", ".join(self.task_types()) or "none"
             raise ValueError(f"unknown task type {task_type!r} (known: {known})")

@@ -2,8 +2,10 @@
 
 Each validator takes the caller's data and returns the exact JSON payload the task
 receives, or raises ``ValueError`` with the reason: a bad address, a missing image, an
-unknown report or too much CPU work fails in the caller, not later in a worker.
-:func:`register_task_types` puts the four types on ``task_processor``::
+unknown report or too much CPU work fails in the caller, not later in a worker. Every
+``BackgroundTaskProcessor`` knows the four (:func:`guide_types`, on first use);
+:func:`register_task_types` registers them again on a processor, replacing its own of
+those names::
 
     task_processor.queue_task("send_email", {"to": "a@example.com", "subject": "Hi", "body": "…"})
     task_processor.queue_task("process_image", {"filename": "uploads/cat.jpg", "width": 128})
@@ -131,13 +133,23 @@ def check_cpu(data: Mapping[str, Any]) -> dict[str, Any]:
     return {"rounds": _int(data, "rounds", 100_000, 1, MAX_ROUNDS), "seed": seed}
 
 
-def register_task_types(processor: Any = None) -> None:
-    """Register the four types (on ``task_processor`` unless told otherwise)."""
-    from .processor import task_processor
+def guide_types() -> dict[str, tuple[Any, Any]]:
+    """The four types: name -> (Celery task, validator)."""
     from .tasks import cpu_intensive, generate_report, process_image, send_email
 
+    return {
+        "send_email": (send_email, check_email),
+        "process_image": (process_image, check_image),
+        "generate_report": (generate_report, check_report),
+        "cpu_intensive": (cpu_intensive, check_cpu),
+    }
+
+
+def register_task_types(processor: Any = None) -> None:
+    """Register the four types (on ``task_processor`` unless told otherwise), replacing
+    that processor's own types of those names."""
+    from .processor import task_processor
+
     target = processor if processor is not None else task_processor
-    target.register("send_email", send_email, check_email)
-    target.register("process_image", process_image, check_image)
-    target.register("generate_report", generate_report, check_report)
-    target.register("cpu_intensive", cpu_intensive, check_cpu)
+    for name, (task, validate) in guide_types().items():
+        target.register(name, task, validate)

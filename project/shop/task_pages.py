@@ -52,8 +52,11 @@ def _notification(request: HttpRequest) -> tuple[int, str] | JsonResponse:
         return _error(415, "send JSON with Content-Type: application/json")
     try:
         data = json.loads(request.body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return _error(400, "the body is not valid JSON")
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an int too long
+        detail = "" if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)) else f": {exc}"
+        return _error(400, f"the body is not valid JSON{detail}")
+    except RecursionError:
+        return _error(400, "the body is not valid JSON: nested too deep")
     if not isinstance(data, dict):
         return _error(400, 'send a JSON object: {"user_id": 1, "message": "..."}')
     missing = [key for key in ("user_id", "message") if key not in data]
@@ -66,6 +69,10 @@ def _notification(request: HttpRequest) -> tuple[int, str] | JsonResponse:
         return _error(400, "message must be a non-empty string")
     if len(message) > MAX_MESSAGE:
         return _error(400, f"message is longer than {MAX_MESSAGE} characters")
+    try:
+        message.encode("utf-8")
+    except UnicodeEncodeError:
+        return _error(400, "message must be UTF-8 text (it holds a lone surrogate)")
     return user_id, message
 
 
