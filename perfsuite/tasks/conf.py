@@ -41,6 +41,11 @@ register_defaults(
         "TASK_OUTBOX": Option(
             False, boolean, "Write tasks to an outbox table when the broker is unreachable."
         ),
+        "TASK_IMAGE_MAX_PIXELS": Option(
+            25_000_000,
+            positive_int,
+            "Largest image (width x height) process_image decodes: each pixel costs up to 4 bytes.",
+        ),
         "TASK_MAX_REDELIVERIES": Option(
             3,
             non_negative_int,

@@ -2,10 +2,10 @@
 
 Each validator takes the caller's data and returns the exact JSON payload the task
 receives, or raises ``ValueError`` with the reason: a bad address, a missing image, an
-unknown report or too much CPU work fails in the caller, not later in a worker. Every
-``BackgroundTaskProcessor`` knows the four (:func:`guide_types`, on first use);
-:func:`register_task_types` registers them again on a processor, replacing its own of
-those names::
+image over the pixel budget, an unknown report or too much CPU work fails in the
+caller, not later in a worker. Every ``BackgroundTaskProcessor`` knows the four
+(:func:`guide_types`, on first use); :func:`register_task_types` registers them again
+on a processor, replacing its own of those names::
 
     task_processor.queue_task("send_email", {"to": "a@example.com", "subject": "Hi", "body": "…"})
     task_processor.queue_task("process_image", {"filename": "uploads/cat.jpg", "width": 128})
@@ -24,6 +24,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+
+from perfsuite.core.conf import perf_settings
+
+from . import conf as _declared  # noqa: F401  (TASK_IMAGE_MAX_PIXELS)
 
 MAX_SUBJECT = 200
 MAX_BODY = 100_000
@@ -80,6 +84,45 @@ def storage_name(value: Any, key: str = "filename") -> str:
     return str(path)
 
 
+def max_pixels() -> int:
+    """``TASK_IMAGE_MAX_PIXELS``: the largest image (width x height) decoded."""
+    return int(perf_settings.as_dict()["TASK_IMAGE_MAX_PIXELS"])
+
+
+def check_pixels(width: int, height: int, what: str = "the image") -> None:
+    """``ValueError`` when an image of ``width`` x ``height`` is over the pixel budget:
+    decoded it would take width x height x bytes per pixel of its mode (4 for RGB and
+    RGBA, which Pillow stores in 4 bytes; 1 for L and P)."""
+    limit = max_pixels()
+    if width * height > limit:
+        raise ValueError(
+            f"{what} is {width} x {height} = {width * height:,} pixels, more than the "
+            f"{limit:,} of TASK_IMAGE_MAX_PIXELS"
+        )
+
+
+def image_size(name: str) -> tuple[int, int] | None:
+    """The size an image of the default storage declares in its header (nothing is
+    decoded); ``None`` when Pillow cannot read it (the task then fails at once)."""
+    from django.core.files.storage import default_storage
+
+    try:
+        from PIL import Image
+    except ImportError:  # process_image checks again, where Pillow must be
+        return None
+    with default_storage.open(name, "rb") as source:
+        try:
+            with Image.open(source) as image:
+                return image.size
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ValueError(
+                f"{name} is larger than Pillow's limit (MAX_IMAGE_PIXELS) and than "
+                f"the {max_pixels():,} pixels of TASK_IMAGE_MAX_PIXELS"
+            ) from None
+        except Exception:  # not an image, or a broken one
+            return None
+
+
 def check_image(data: Mapping[str, Any]) -> dict[str, Any]:
     from django.core.files.storage import default_storage
 
@@ -89,6 +132,9 @@ def check_image(data: Mapping[str, Any]) -> dict[str, Any]:
     height = _int(data, "height", width, 1, MAX_THUMBNAIL)
     if not default_storage.exists(name):
         raise ValueError(f"no image {name!r} in the default storage")
+    size = image_size(name)
+    if size is not None:
+        check_pixels(*size, what=name)
     return {"filename": name, "width": width, "height": height}
 
 

@@ -5,7 +5,8 @@ first (:mod:`.task_types`); they take ids and names, never model instances.
 
 - ``send_email``: one mail through Django's e-mail backend (``EMAIL_BACKEND``);
 - ``process_image``: a PNG thumbnail of an image in the default storage, written next
-  to it under ``thumbnails/`` (Pillow);
+  to it under ``thumbnails/`` (Pillow); an image over ``TASK_IMAGE_MAX_PIXELS`` fails
+  before it is decoded, one within it is decoded once (its pixels x up to 4 bytes);
 - ``generate_report``: a CSV of a model's rows streamed to the default storage in
   bounded memory (``iterator(chunk_size=…)`` into a spooled temporary file), under
   ``reports/<user_id>/<task_id>.csv``;
@@ -31,6 +32,7 @@ from typing import Any
 from celery import shared_task
 
 from .reliable import ReliableTask, TransientError
+from .task_types import check_pixels
 
 logger = logging.getLogger(__name__)
 
@@ -83,16 +85,27 @@ def send_email(
     return {"to": to, "subject": subject, "sent": sent}
 
 
+#: EXIF orientations that turn the image a quarter: its width becomes its height
+_QUARTER_TURNS = (5, 6, 7, 8)
+
+
 @shared_task(base=ReliableTask, bind=True)
 def process_image(self: Any, filename: str, width: int, height: int) -> dict[str, Any]:
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
-    from PIL import Image, ImageOps
+    from PIL import ExifTags, Image, ImageOps
 
     with default_storage.open(filename, "rb") as source, Image.open(source) as image:
-        image.draft("RGB", (width, height))  # JPEG: decode at a reduced scale
-        thumb = ImageOps.exif_transpose(image) or image
-        thumb.thumbnail((width, height))
+        # the header's size, before anything decodes it (a ValueError: not retried)
+        check_pixels(image.width, image.height, filename)
+        # the thumbnail is made from the one decoded image, then turned upright (turning
+        # the full image first would copy it whole: twice the memory)
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+        box = (height, width) if orientation in _QUARTER_TURNS else (width, height)
+        image.draft("RGB", box)  # JPEG: decode at a reduced scale
+        image.thumbnail(box)
+        ImageOps.exif_transpose(image, in_place=True)
+        thumb: Image.Image = image
         if thumb.mode not in ("RGB", "RGBA", "L", "LA"):
             thumb = thumb.convert("RGBA")
         out = io.BytesIO()

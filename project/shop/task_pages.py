@@ -28,7 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from perfsuite.tasks.processor import BrokerUnavailable, task_processor
-from perfsuite.tasks.task_types import MAX_ROUNDS
+from perfsuite.tasks.task_types import MAX_ROUNDS, max_pixels
 from perfsuite.tasks.tasks import report_name, thumbnail_name
 
 MAX_MESSAGE = 2000
@@ -148,6 +148,14 @@ class ImageForm(forms.Form):
         image = self.cleaned_data["image"]
         if image.size > MAX_UPLOAD:
             raise forms.ValidationError(f"at most {MAX_UPLOAD // (1024 * 1024)} MB")
+        # the size its header declares (ImageField opened and verified it, decoding
+        # nothing): a small file may hold a huge image
+        header = getattr(image, "image", None)
+        limit = max_pixels()
+        if header is not None and header.width * header.height > limit:
+            raise forms.ValidationError(
+                f"at most {limit:,} pixels: this image is {header.width} x {header.height}"
+            )
         return image
 
 
