@@ -36,7 +36,9 @@ DATABASE_ROUTERS = ["tests.routers.ActiveAliasRouter"]
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # An N+1 in any test request fails it (the demo only logs them).
-PERFSUITE = {"STORE": "local", "N_PLUS_ONE_MODE": "raise"}
+# No run history written from a background thread into the test database (the
+# worker tests' processes record it; tests/tasks/test_runs.py drives the writer).
+PERFSUITE = {"STORE": "local", "N_PLUS_ONE_MODE": "raise", "TASK_RUN_HISTORY": False}
 # Never the checkout's own staticfiles/ (which `make demo` fills): tests that need
 # collected files collect into roots of their own.
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="perfsuite-test-static-"))

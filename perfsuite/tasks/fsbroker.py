@@ -124,6 +124,11 @@ class Channel(filesystem.Channel):
             claim.unlink(missing_ok=True)
 
     def _restore(self, message: Any) -> None:
+        # marked where Celery's request.delivery_info reads it (kombu marks only the
+        # payload): a redelivery is counted towards TASK_MAX_REDELIVERIES
+        info = message.delivery_info
+        if isinstance(info, dict):
+            info["redelivered"] = True
         super()._restore(message)  # a copy back in the queue, marked redelivered
         self.release(message.delivery_tag)
 

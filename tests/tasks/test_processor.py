@@ -39,7 +39,7 @@ def check_email(data: Any) -> Any:
 @pytest.fixture
 def processor() -> Iterator[tuple[BackgroundTaskProcessor, FakeTask]]:
     task = FakeTask()
-    found = BackgroundTaskProcessor()
+    found = BackgroundTaskProcessor(guide_types=False)
     found.register("send_email", task, check_email)
     yield found, task
 
