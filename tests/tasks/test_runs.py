@@ -64,7 +64,7 @@ def test_the_buffer_is_bounded(recorder: Any, monkeypatch: pytest.MonkeyPatch) -
     for n in range(25):
         runs.started(f"b{n}", {"task_name": "app.job"})
     assert len(recorder.updates) == 10 and recorder.dropped == 15
-    assert list(recorder.updates)[0] == "b15", "the oldest are dropped"
+    assert next(iter(recorder.updates)) == "b15", "the oldest are dropped"
 
 
 def test_purge_applies_the_retention_and_the_cap() -> None:
