@@ -205,8 +205,17 @@ def _retries(runner: Any, exc: Exception) -> bool:
     return limit is None or int(runner.request.retries or 0) < int(limit)
 
 
-def run(runner: Any, path: str, args: list[Any], kwargs: dict[str, Any], options: Any) -> Any:
-    """Run the ``django.tasks`` task at ``path`` in the worker, as Django does."""
+def run(
+    runner: Any,
+    path: str,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    options: Any,
+    backend_class: Any,
+) -> Any:
+    """Run the ``django.tasks`` task at ``path`` in the worker, as Django does
+    (``backend_class``: the signals' sender when the task's alias is not configured
+    in this worker)."""
     request = runner.request
     options = options if isinstance(options, dict) else {}
     task = rebuilt(import_string(path), options)
@@ -238,7 +247,7 @@ def run(runner: Any, path: str, args: list[Any], kwargs: dict[str, Any], options
         errors=[],
         worker_ids=[str(request.hostname or "unknown")] * attempt,
     )
-    sender = _sender(task)
+    sender = _sender(task, backend_class)
     _signals.task_started.send(sender=sender, task_result=result)
     try:
         if task.takes_context:
@@ -263,11 +272,9 @@ def run(runner: Any, path: str, args: list[Any], kwargs: dict[str, Any], options
     return value
 
 
-def _sender(task: Any) -> Any:
+def _sender(task: Any, fallback: Any) -> Any:
     """The backend class, as Django sends its signals (``sender``)."""
     try:
         return type(task.get_backend())
     except Exception:  # the alias is not configured in this worker
-        from .django_tasks import CeleryBackend
-
-        return CeleryBackend
+        return fallback

@@ -104,7 +104,7 @@ def run_django_task(
     options: dict[str, Any] | None = None,
 ) -> Any:
     """Run the ``django.tasks`` task at ``path`` in a Celery worker."""
-    return run(self, path, args, kwargs, options)
+    return run(self, path, args, kwargs, options, CeleryBackend)
 
 
 _exit_flush: list[int] = []

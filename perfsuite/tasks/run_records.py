@@ -20,15 +20,12 @@ from typing import Any
 from perfsuite.core.conf import perf_settings
 
 from . import runs
+from .messages import PUBLISHED_HEADER, epoch, header_of, name_of
 
 logger = logging.getLogger("perfsuite.tasks")
 
 _START = "perfsuite_run_started"
 _ARGUMENTS_KEPT_FOR = ("FAILURE", "DEAD")
-
-
-def _name(task: Any) -> str:
-    return str(getattr(task, "name", task) or "unknown")
 
 
 def _eager(request: Any) -> bool:
@@ -48,7 +45,7 @@ def on_published(
         if headers.get("retries"):  # a retry's message: the worker recorded it
             return
         runs.queued(
-            str(headers["id"]), _name(headers.get("task") or sender), str(routing_key or "")
+            str(headers["id"]), name_of(headers.get("task") or sender), str(routing_key or "")
         )
     except Exception:
         logger.debug("perfsuite task runs: publish not recorded", exc_info=True)
@@ -67,14 +64,12 @@ def on_prerun(
         request = task.request
         if _eager(request) or not runs.enabled():
             return
-        from .signals import PUBLISHED_HEADER, _epoch, _header
-
         at = runs.now()
         setattr(request, _START, at)
-        published = _epoch(_header(request, PUBLISHED_HEADER))
+        published = epoch(header_of(request, PUBLISHED_HEADER))
         attempt = int(getattr(request, "retries", 0) or 0) + 1
         fields: dict[str, Any] = {
-            "task_name": _name(task),
+            "task_name": name_of(task),
             "queue": str((request.delivery_info or {}).get("routing_key") or ""),
             "worker": str(getattr(request, "hostname", "") or ""),
             "started_at": at,
@@ -144,7 +139,7 @@ def on_failure(
             tb.format_exception(exception)
         )
         fields: dict[str, Any] = {
-            "task_name": _name(task),
+            "task_name": name_of(task),
             "state": state,
             "finished_at": at,
             "duration": duration,

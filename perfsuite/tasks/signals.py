@@ -19,46 +19,19 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
 from typing import Any
 
 from . import metrics
+from .messages import PUBLISHED_HEADER, epoch, header_of, name_of
 
 logger = logging.getLogger("perfsuite.tasks")
 
-#: the message header carrying the publish time (seconds since the epoch)
-PUBLISHED_HEADER = "perfsuite_published_at"
 _START = "perfsuite_started_at"
 _UID = "perfsuite.tasks.metrics"
 
 _perf = time.perf_counter
 _now = time.time
 _sampler: Any = None
-
-
-def _name(sender: Any) -> str:
-    name = getattr(sender, "name", sender)
-    return str(name) if name else "unknown"
-
-
-def _header(request: Any, key: str) -> Any:
-    value = getattr(request, key, None)
-    if value is None:
-        value = (getattr(request, "headers", None) or {}).get(key)
-    return value
-
-
-def _epoch(value: Any) -> float | None:
-    """A header's time as seconds since the epoch (a number or an ISO 8601 string)."""
-    if value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-        return when.timestamp()  # naive: local time, as Celery writes it without a zone
-    except (TypeError, ValueError):
-        return None
 
 
 # -- the publishing process ------------------------------------------------------
@@ -70,7 +43,7 @@ def on_before_publish(sender: Any = None, headers: Any = None, **kwargs: Any) ->
 def on_after_publish(sender: Any = None, headers: Any = None, **kwargs: Any) -> None:
     try:
         task = (headers or {}).get("task") or sender
-        metrics.record_published(_name(task))
+        metrics.record_published(name_of(task))
     except Exception:  # metrics never fail a publish
         logger.debug("perfsuite task metrics: publish not recorded", exc_info=True)
 
@@ -81,14 +54,14 @@ def on_prerun(sender: Any = None, task: Any = None, **kwargs: Any) -> None:
     try:
         request = task.request
         wait = None
-        published = _epoch(_header(request, PUBLISHED_HEADER))
+        published = epoch(header_of(request, PUBLISHED_HEADER))
         if published is not None:
-            ready = max(published, _epoch(getattr(request, "eta", None)) or 0.0)
+            ready = max(published, epoch(getattr(request, "eta", None)) or 0.0)
             wait = _now() - ready
         if getattr(request, "is_eager", False):
             wait = None
         setattr(request, _START, _perf())
-        metrics.record_started(_name(task), wait)
+        metrics.record_started(name_of(task), wait)
     except Exception:
         logger.debug("perfsuite task metrics: start not recorded", exc_info=True)
 
@@ -100,7 +73,7 @@ def on_postrun(sender: Any = None, task: Any = None, state: Any = None, **kwargs
     try:
         started = getattr(task.request, _START, None)
         metrics.record_finished(
-            _name(task), _perf() - started if started else None, _OUTCOMES.get(state)
+            name_of(task), _perf() - started if started else None, _OUTCOMES.get(state)
         )
     except Exception:
         logger.debug("perfsuite task metrics: runtime not recorded", exc_info=True)

@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 
 from perfsuite.core import metrics
-from perfsuite.tasks import signals
+from perfsuite.tasks import messages, signals
 from perfsuite.tasks.queues import queue_depths, sample
 from project.settings import MIDDLEWARE as DEMO_MIDDLEWARE
 
@@ -94,9 +94,9 @@ def test_eager_runs_count_starts_without_a_queue_wait(app: Celery) -> None:
 
 
 def test_the_publish_time_header_gives_the_queue_wait_from_the_eta() -> None:
-    assert signals._epoch(12.5) == 12.5
-    assert signals._epoch("2026-01-01T00:00:00+00:00") == 1767225600.0
-    assert signals._epoch("not a time") is None and signals._epoch(None) is None
+    assert messages.epoch(12.5) == 12.5
+    assert messages.epoch("2026-01-01T00:00:00+00:00") == 1767225600.0
+    assert messages.epoch("not a time") is None and messages.epoch(None) is None
     headers: dict[str, Any] = {}
     signals.on_before_publish(sender="t", headers=headers)
     assert isinstance(headers[signals.PUBLISHED_HEADER], float)
