@@ -67,6 +67,8 @@ class Recorder:
 
     # -- recording (cheap: a dict update under a lock) -----------------------------
     def add(self, task_id: str, fields: dict[str, Any], *, queued: bool = False) -> None:
+        if not enabled():  # TASK_RUN_HISTORY off: nothing buffered, no thread
+            return
         if os.getpid() != self.pid:  # forked: the parent's buffer is the parent's
             self.__init__()  # type: ignore[misc]
         target = self.queued if queued else self.updates
@@ -99,14 +101,14 @@ class Recorder:
             interval = float(perf_settings.as_dict()["TASK_RUN_FLUSH_INTERVAL"])
             self._wake.wait(interval)
             self._wake.clear()
-            self.flush()
-            if time.monotonic() >= next_purge:
-                next_purge = time.monotonic() + PURGE_EVERY
-                try:
+            try:  # the thread outlives any error: the next interval tries again
+                self.flush()
+                if time.monotonic() >= next_purge:
+                    next_purge = time.monotonic() + PURGE_EVERY
                     purge()
-                except (DatabaseError, OSError) as exc:
-                    _warnings.warning("perfsuite could not purge old task runs: %s", exc)
-            connections.close_all()  # this thread's connections: none left open
+                connections.close_all()  # this thread's connections: none left open
+            except Exception as exc:
+                _warnings.warning("perfsuite could not write or purge task runs: %s", exc)
 
     # -- writing -----------------------------------------------------------------
     def flush(self) -> bool:

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def recorder(monkeypatch: pytest.MonkeyPatch) -> runs.Recorder:
+def recorder(monkeypatch: pytest.MonkeyPatch, settings: Any) -> runs.Recorder:
+    settings.PERFSUITE = {**settings.PERFSUITE, "TASK_RUN_HISTORY": True}
     fresh = runs.Recorder()
     monkeypatch.setattr(fresh, "_start", lambda: None)  # flushed by the test, not a thread
     monkeypatch.setattr(runs, "recorder", fresh)
@@ -89,3 +90,9 @@ def test_purge_applies_the_retention_and_the_cap() -> None:
         "new2",
         "new3",
     ]
+
+
+def test_nothing_is_buffered_with_the_history_off(recorder: Any, settings: Any) -> None:
+    settings.PERFSUITE = {**settings.PERFSUITE, "TASK_RUN_HISTORY": False}
+    runs.started("off", {"task_name": "app.job"})
+    assert not recorder.updates and not recorder.queued
