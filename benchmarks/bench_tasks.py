@@ -92,6 +92,10 @@ def _django_app() -> Any:
 
     app = Celery("bench_django")
     app.config_from_object("django.conf:settings", namespace="CELERY")
+    if os.environ.get("BENCH_RELIABLE") == "1":  # the suite's Celery defaults, nothing else
+        from perfsuite.tasks.defaults import configure_celery
+
+        configure_celery(app)
 
     @app.task(name="bench.noop_django", ignore_result=True, shared=False)
     def noop_django(counter: str) -> None:
@@ -103,6 +107,13 @@ def _django_app() -> Any:
 def _suite_app() -> Any:
     """The demo's app: Django settings and ``configure_celery``'s defaults."""
     _django()
+    if os.environ.get("BENCH_HISTORY") == "0":
+        from django.conf import settings
+
+        from perfsuite.core.conf import perf_settings
+
+        settings.PERFSUITE["TASK_RUN_HISTORY"] = False
+        perf_settings.reload()
     from perfsuite.tasks.reliable import ReliableTask
     from project.celery import app
 
@@ -150,7 +161,8 @@ def worker(app: str, queue: str, env: dict[str, str]) -> subprocess.Popen[bytes]
 
 
 def environment(redis_url: str) -> dict[str, str]:
-    drop = ("DATABASE_URL", "DJANGO_DEBUG", "BENCH_CONF", "BENCH_SIGNALS")
+    drop = ("DATABASE_URL", "DJANGO_DEBUG", "BENCH_CONF", "BENCH_SIGNALS", "BENCH_HISTORY")
+    drop += ("BENCH_RELIABLE",)
     return {
         **{k: v for k, v in os.environ.items() if k not in drop},
         "BENCH_REDIS_URL": redis_url,

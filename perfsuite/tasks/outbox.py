@@ -2,28 +2,38 @@
 
 With it on, ``queue_task`` writes the task to the :class:`.models.OutboxTask` table in
 the caller's transaction (a rollback writes nothing, a commit keeps it whatever the
-broker does) and sends it after the commit; a row the broker refused stays for the
-relay, ``relay()`` (``manage.py task_relay``, or the ``relay_outbox`` task on a beat
-schedule), which sends waiting rows in order, each with its original task id, and
-marks them sent. A row is marked after its message was accepted: if the relay dies
-between the two, the next relay sends it again with the same task id, and
+broker does) and sends it after the commit, marking it sent a moment later in a
+batch (:mod:`.outbox_marks`: no second commit per enqueue); a row the broker refused
+stays for the relay, ``relay()`` (``manage.py task_relay``, or the ``relay_outbox``
+task on a beat schedule), which sends waiting rows in order, each with its original
+task id, and marks them sent. A row is marked after its message was accepted: if the
+relay dies between the two, the next relay sends it again with the same task id, and
 ``ReliableTask`` runs a task id's effect once. Relays in several processes never
-take the same row (``SELECT ... FOR UPDATE SKIP LOCKED`` where the database has it).
+take the same row (``SELECT ... FOR UPDATE SKIP LOCKED`` where the database has it),
+and leave a row that no send has tried yet to its own process for :data:`GRACE`
+seconds (its after-commit send, its mark on the way).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
 from django.db import connections, router, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from perfsuite.core.breaker import Breaker
 
+from .outbox_marks import marks
+
 logger = logging.getLogger("perfsuite.tasks")
 BATCH = 100
+#: seconds the relay leaves a row no send has tried yet to the process that wrote it
+#: (sending it after its commit, the mark written within half a second)
+GRACE = 5.0
 
 
 def write(
@@ -45,38 +55,56 @@ def write(
 breaker = Breaker("task broker (outbox)", base=1.0, cap=30.0)
 
 
-def send_after_commit(task_id: str, using: str | None) -> None:
-    """After the caller's commit, send the row now, unless the broker failed lately.
-    Whatever goes wrong then stays here: the row is committed and the relay sends it,
-    so the caller's enqueue succeeded (an error would make a user retry: the work
-    twice); any failure opens the breaker."""
+def send_after_commit(
+    task_name: str,
+    kwargs: dict[str, Any],
+    task_id: str,
+    headers: dict[str, Any],
+    countdown: float | None,
+    using: str | None,
+) -> None:
+    """After the caller's commit, send the row's message now, unless the broker failed
+    lately. Whatever goes wrong then stays here: the row is committed and the relay
+    sends it, so the caller's enqueue succeeded (an error would make a user retry: the
+    work twice); any failure opens the breaker."""
+    from .processor import BrokerUnavailable, publish
 
     def send() -> None:
         if not breaker.allow():
+            marks.add_left(task_id, "not tried: the broker failed lately (breaker open)")
             return
         try:
-            relay(only=task_id)
-        except Exception:
+            publish(task_name, kwargs, task_id, headers, countdown)
+        except Exception as exc:
             breaker.failure()
-            logger.exception("outbox: sending %s after the commit failed; it waits", task_id)
+            marks.add_left(task_id, str(exc)[:1000] or repr(exc))
+            if isinstance(exc, BrokerUnavailable):
+                logger.warning("outbox: the broker is unreachable; %s waits", task_id)
+            else:
+                logger.exception("outbox: sending %s after the commit failed; it waits", task_id)
+            return
+        breaker.success()
+        marks.add_sent(task_id)
 
     transaction.on_commit(send, using=using)
 
 
-def relay(limit: int | None = None, only: str | None = None) -> int:
-    """Send waiting rows (all, or ``only`` one task id); returns how many were sent.
-    Stops at the first failure to send (the rows stay, with the error noted)."""
+def relay(limit: int | None = None, grace: float = GRACE) -> int:
+    """Send waiting rows; returns how many were sent. A row no send has tried yet is
+    left to its own process for ``grace`` seconds. Stops at the first failure to send
+    (the rows stay, with the error noted)."""
     from .models import OutboxTask
     from .processor import BrokerUnavailable, publish
 
+    marks.flush()  # this process's sends first: their rows are not sent twice
     alias = router.db_for_write(OutboxTask)
     skip_locked = connections[alias].features.has_select_for_update_skip_locked
     sent = 0
     while limit is None or sent < limit:
+        fresh = timezone.now() - timedelta(seconds=grace)
         with transaction.atomic(using=alias):
-            rows = OutboxTask.objects.using(alias).filter(sent_at=None).order_by("pk")
-            if only is not None:
-                rows = rows.filter(task_id=only)
+            rows = OutboxTask.objects.using(alias).filter(sent_at=None)
+            rows = rows.filter(Q(attempts__gt=0) | Q(created_at__lte=fresh)).order_by("pk")
             rows = rows.select_for_update(skip_locked=skip_locked) if skip_locked else rows
             batch = list(rows[: BATCH if limit is None else min(BATCH, limit - sent)])
             if not batch:
@@ -99,14 +127,13 @@ def relay(limit: int | None = None, only: str | None = None) -> int:
                 row.attempts += 1
                 row.save(update_fields=["sent_at", "attempts"])
                 sent += 1
-        if only is not None:
-            return sent
     return sent
 
 
 def waiting() -> int:
     from .models import OutboxTask
 
+    marks.flush()
     return OutboxTask.objects.filter(sent_at=None).count()
 
 

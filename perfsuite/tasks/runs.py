@@ -32,6 +32,8 @@ from django.db.models import F
 from perfsuite.core.conf import perf_settings
 from perfsuite.core.logs import Throttled
 
+from . import run_sql
+
 logger = logging.getLogger("perfsuite.tasks")
 _warnings = Throttled(logger, 60.0)
 
@@ -123,17 +125,9 @@ class Recorder:
         alias = router.db_for_write(TaskRun)
         try:
             with transaction.atomic(using=alias):
-                if queued:
-                    rows = [TaskRun(task_id=k, **v) for k, v in queued.items()]
-                    TaskRun.objects.using(alias).bulk_create(rows, ignore_conflicts=True)
+                run_sql.write(alias, QUEUED_FIELDS, list(queued.items()), update=False)
                 for names, group in _groups(updates).items():
-                    rows = [TaskRun(task_id=k, **v) for k, v in group]
-                    TaskRun.objects.using(alias).bulk_create(
-                        rows,
-                        update_conflicts=True,
-                        unique_fields=["task_id"],
-                        update_fields=list(names),
-                    )
+                    run_sql.write(alias, names, group, update=True)
         except (DatabaseError, OSError) as exc:
             _warnings.warning("perfsuite could not write %d task runs: %s", len(updates), exc)
             with self.lock:  # back in front of anything newer, still bounded

@@ -124,6 +124,7 @@ def test_with_the_outbox_redis_down_is_a_quick_202_and_the_work_is_done_once(
         assert [a.status_code for a, _ in down] == [202] * 3, [a.content[:200] for a, _ in down]
         assert max(t for _, t in down) < BOUND, [t for _, t in down]
         task_ids = [a.json()["task_id"] for a, _ in down]
+        assert outbox.waiting() == 3
         rows = OutboxTask.objects.order_by("pk")
         assert [r.task_id for r in rows] == task_ids, "every row committed"
         assert all(r.sent_at is None for r in rows)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -64,11 +65,13 @@ def test_down_then_relayed_once(broker: Any) -> None:
     server, processor = broker
     with override_settings(PERFSUITE={"STORE": "local", "TASK_OUTBOX": True}):
         task_id = processor.queue_task("note", {"text": "sent at once"})
+        assert outbox.waiting() == 0, "sent after the commit (marked in a batch)"
         assert OutboxTask.objects.get(task_id=task_id).sent_at is not None
         assert len(queued(server)) == 1
         server.stop()
         with transaction.atomic():
             waiting_id = processor.queue_task("note", {"text": "while down"})
+        assert outbox.waiting() == 1
         row = OutboxTask.objects.get(task_id=waiting_id)
         assert row.sent_at is None and row.attempts == 1 and "unreachable" in row.last_error
         assert outbox.breaker.is_open, "later enqueues leave their rows to the relay"
@@ -87,6 +90,20 @@ def test_down_then_relayed_once(broker: Any) -> None:
         assert outbox.relay() == 0, "nothing doubled"
     messages = queued(server)
     assert len(messages) == 1 and waiting_id.encode() in messages[0]
+
+
+def test_a_row_no_send_tried_is_left_to_its_process_for_the_grace(broker: Any) -> None:
+    """Another process's relay must not send a row whose own process is sending it
+    (its mark comes a moment later): only rows older than GRACE, or tried already."""
+    server, _ = broker
+    with override_settings(PERFSUITE={"STORE": "local", "TASK_OUTBOX": True}):
+        row = outbox.write(f"outbox_test.note_{server.port}", {"text": "x"}, "t-1", {}, None)
+        assert outbox.relay() == 0 and queued(server) == []
+        OutboxTask.objects.filter(pk=row.pk).update(
+            created_at=row.created_at - timedelta(seconds=outbox.GRACE + 1)
+        )  # its process died before sending: the relay takes it after the grace
+        assert outbox.relay() == 1 and len(queued(server)) == 1
+        assert outbox.waiting() == 0
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import OperationalError
+from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 from django.test import override_settings
 
@@ -53,6 +54,7 @@ def test_an_unreachable_database_keeps_the_records_for_later(
         raise OperationalError("the database is down")
 
     with monkeypatch.context() as patched:
+        patched.setattr(CursorWrapper, "executemany", down)
         patched.setattr(QuerySet, "bulk_create", down)
         assert not runs.flush()
     assert not TaskRun.objects.filter(task_id="t3").exists()
@@ -97,3 +99,24 @@ def test_nothing_is_buffered_with_the_history_off(recorder: Any, settings: Any) 
     settings.PERFSUITE = {**settings.PERFSUITE, "TASK_RUN_HISTORY": False}
     runs.started("off", {"task_name": "app.job"})
     assert not recorder.updates and not recorder.queued
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_the_upserts_on_postgresql(
+    postgres_alias: str, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    """The plain ON CONFLICT statements on PostgreSQL: defaults filled on insert, a
+    later record's fields set, a late "queued" changing nothing, JSON and times kept."""
+    settings.PERFSUITE = {**settings.PERFSUITE, "TASK_RUN_HISTORY": True}
+    fresh = runs.Recorder()
+    monkeypatch.setattr(fresh, "_start", lambda: None)
+    monkeypatch.setattr(runs, "recorder", fresh)
+    at = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    runs.started("p1", {"task_name": "app.job", "started_at": at, "attempts": 2})
+    assert runs.flush()
+    runs.finished("p1", {"state": "FAILURE", "error": "boom", "kwargs": {"n": [1, "é"]}})
+    runs.queued("p1", "app.job", "celery")
+    assert runs.flush()
+    row = TaskRun.objects.using(postgres_alias).get(task_id="p1")
+    assert (row.state, row.attempts, row.error, row.redeliveries) == ("FAILURE", 2, "boom", 0)
+    assert row.started_at == at and row.kwargs == {"n": [1, "é"]} and row.queue == ""
