@@ -7,6 +7,7 @@ auto-escaping: nothing here marks user data safe.
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -108,7 +109,11 @@ def run_demo_task(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         try:
-            result = tasks.add.delay(2, 3)
+            if request.POST.get("kind") == "fails-once":
+                result = tasks.fails_once.delay(uuid.uuid4().hex[:12])
+                context["fails_once"] = True
+            else:
+                result = tasks.add.delay(2, 3)
         except (KombuError, OSError) as exc:
             logger.warning("demo task not enqueued: %s", exc)
             context["error"] = "The task broker is unreachable right now; try again later."

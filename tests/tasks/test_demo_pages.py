@@ -151,3 +151,20 @@ def test_index_and_navigation() -> None:
     for url in ("/tasks/thumbnail/", "/tasks/report/", "/tasks/cpu/", "/tasks/demo/"):
         assert f'href="{url}"' in page
     assert 'href="/tasks/"' in Client().get("/").content.decode()
+
+
+def test_the_demo_task_that_fails_once_and_the_link_to_task_runs(
+    settings: Any, tmp_path: Any
+) -> None:
+    from project.shop.tasks import DemoFailure, fails_once
+
+    settings.VAR_DIR = tmp_path
+    with pytest.raises(DemoFailure):
+        fails_once.run("t1")
+    assert fails_once.run("t1") == "t1: succeeded on a retry", "the retry by hand succeeds"
+    with pytest.raises(DemoFailure):
+        fails_once.run("t2")
+    for url in ("/tasks/", "/tasks/demo/"):
+        page = Client().get(url).content.decode()
+        assert 'href="/admin/perfsuite_tasks/taskrun/"' in page
+    assert 'value="fails-once"' in Client().get("/tasks/demo/").content.decode()
