@@ -3,12 +3,17 @@
    window endpoint by index range (one request at a time, on animation frames, after the
    list moved more than 10 px as in the guide), and maps the scroll range onto the rows
    when count * item_height exceeds data-max-height (the same arithmetic as
-   virtual_render.Geometry). Without JavaScript the pagination links stay. */
+   virtual_render.Geometry). Scroll anchoring is off (overflow-anchor: none): the list
+   places its rows itself. Without JavaScript the pagination links stay. */
 (function () {
   "use strict";
   function init(el) {
     if (el.psVirtual) return;
     el.psVirtual = 1;
+    /* No scroll anchoring: the browser would move scrollTop to keep a row in view
+       whenever the top spacer grows, which asks for a new window, which grows the
+       spacer again (a wheel notch ran away to tens of thousands of pixels). */
+    el.style.overflowAnchor = "none";
     var d = el.dataset, h = +d.itemHeight, over = +d.overscan, count = +d.count,
       limit = +d.limit, size = +d.window, sizer = el.firstElementChild,
       top = sizer.children[0], box = sizer.children[1], bottom = sizer.children[2],
