@@ -13,12 +13,23 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
 
+#: the demo's own variables (README): never inherited from the shell running the tests
+DEMO_VARIABLES = (
+    "DATABASE_URL",
+    "DATABASE_POOL_MAX",
+    "REDIS_URL",
+    "PERFSUITE_PROMETHEUS_TOKEN",
+    "PERFSUITE_FRONT",
+)
+
+
 def demo_env(**extra: str) -> dict[str, str]:
-    """The environment of a fresh shell running the demo site (no inherited settings)."""
+    """The environment of a fresh shell running the demo site: none of the demo's
+    variables (``DJANGO_*``, ``DATABASE_URL``, …) inherited, only ``extra``."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG")
+        if key not in DEMO_VARIABLES and not key.startswith("DJANGO_")
     }
     env["DJANGO_SETTINGS_MODULE"] = "project.settings"
     env["PYTHONPATH"] = str(ROOT)

@@ -78,3 +78,31 @@ def test_without_a_limit_percent_is_psutils_host_wide_figure() -> None:
     assert usage["container_limit_mb"] is None and usage["container_usage_mb"] == 50
     host = usage["rss_mb"] * MB / psutil.virtual_memory().total * 100
     assert abs(usage["percent"] - host) < 0.5
+
+
+def test_a_limit_of_zero_or_below_is_no_limit_and_percent_stays_sane(tmp_path: Path) -> None:
+    """-1 and -2**63 (odd runtimes) and 0 are no usable limit: the percentage falls
+    back to the host's figure instead of -6.7e9 %, and a percent threshold works."""
+    (tmp_path / "cgroup.controllers").write_text("")
+    (tmp_path / "memory.current").write_text("52428800\n")
+    for value in ("-1", str(-(2**63)), "0"):
+        (tmp_path / "memory.max").write_text(value + "\n")
+        found = cgroups.read(tmp_path, tmp_path / "none")
+        assert found == cgroups.ContainerMemory(None, 52428800, 2), value
+        usage = MemoryManager(reader=ProcessMemory(tmp_path, tmp_path / "none")).get_memory_usage()
+        assert usage["container_limit_mb"] is None
+        assert 0 <= usage["percent"] <= 100, (value, usage["percent"])
+    v1 = tmp_path / "v1"
+    (v1 / "memory").mkdir(parents=True)
+    (v1 / "memory" / "memory.limit_in_bytes").write_text("-1\n")
+    (v1 / "memory" / "memory.usage_in_bytes").write_text("-5\n")
+    assert cgroups.read(v1, tmp_path / "none") == cgroups.ContainerMemory(None, None, 1)
+
+
+def test_bytes_that_are_not_utf8_read_as_unknown(tmp_path: Path) -> None:
+    (tmp_path / "cgroup.controllers").write_text("")
+    (tmp_path / "memory.max").write_bytes(b"\xff\xfe512\n")
+    (tmp_path / "memory.current").write_bytes(b"\x80")
+    proc = tmp_path / "self_cgroup"
+    proc.write_bytes(b"0::/\xff\n")
+    assert cgroups.read(tmp_path, proc) == cgroups.ContainerMemory(None, None, 2)
