@@ -33,6 +33,9 @@ demo: $(STAMP) ## Set up and run the demo site on http://127.0.0.1:8000 with a C
 test: $(STAMP) ## Run the whole test suite (real PostgreSQL/Redis when installed)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+test-fast: $(STAMP) ## Run the tests without real worker processes or browsers (not -m slow)
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
 lint: $(STAMP) ## ruff check, ruff format --check and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -192,5 +192,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"perfsuite": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "perfsuite": {"handlers": ["console"], "level": "INFO"},
+        # the traceback of a 500 reaches the server's log with DEBUG off too (Django's
+        # own console handler logs only with DEBUG on); one copy either way
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }

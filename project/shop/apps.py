@@ -12,7 +12,9 @@ class ShopConfig(AppConfig):
     def ready(self) -> None:
         from perfsuite.cache import invalidate_on_save
 
-        from .models import Product
+        from .models import Post, Product
 
-        # Editing a product (in admin or anywhere) drops the pages that show products.
+        # Editing a product (in admin or anywhere) drops the pages that show products;
+        # a post, those that count posts (the dashboard).
         invalidate_on_save(Product, ["products"])
+        invalidate_on_save(Post, ["posts"])

@@ -23,8 +23,9 @@ from django.db.models import Count, Max, Min, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
+from perfsuite.cache import cache_response
 from perfsuite.memo_components.components import Component, Prop
 from perfsuite.memo_components.lazy import LazyLoadError, get_lazy, register_lazy
 
@@ -138,7 +139,8 @@ def table_rows() -> list[list[str]]:
     return [[name, f"{price:.2f}"] for name, price in rows]
 
 
-@require_GET
+@require_safe
+@cache_response(tags=["products", "posts"])  # its table and counts: fresh after an edit
 def dashboard(request: HttpRequest) -> HttpResponse:
     if settings.DEBUG and request.GET.get("fail") in ("chart", "data_table"):
         fail_next_load(request.GET["fail"])

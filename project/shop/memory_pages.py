@@ -19,7 +19,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from perfsuite.core import caches
 from perfsuite.memory import memory_manager
@@ -46,7 +46,7 @@ caches.register("demo.leak", size=lambda: (len(_leak), len(_leak) * 1024 * 1024)
 
 
 @never_cache
-@require_GET
+@require_safe
 def memory_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "pid": os.getpid(),
@@ -62,7 +62,7 @@ def memory_page(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def leak(request: HttpRequest) -> JsonResponse:
     """Keep ``mb`` more MB alive in this process (DEBUG only; 404 otherwise)."""
     if not settings.DEBUG:

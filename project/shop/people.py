@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from perfsuite.query_opt.queries import OptimizedQuerySet
 
@@ -43,7 +43,7 @@ def _has_profile(user: Any) -> bool:
     return True
 
 
-@require_GET
+@require_safe
 def user_search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     try:
@@ -54,7 +54,7 @@ def user_search(request: HttpRequest) -> HttpResponse:
     return render(request, "shop/users.html", {"q": query, "found": found, "rows": rows})
 
 
-@require_GET
+@require_safe
 def user_search_json(request: HttpRequest) -> JsonResponse:
     params = request.GET
     try:
@@ -70,7 +70,7 @@ def user_search_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse({**found, "users": [_row(u) for u in found["users"]]})
 
 
-@require_GET
+@require_safe
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     model = get_user_model()
     try:

@@ -25,7 +25,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from perfsuite.tasks.processor import BrokerUnavailable, task_processor
 from perfsuite.tasks.task_types import MAX_ROUNDS, max_pixels
@@ -112,7 +112,7 @@ def send_notification(request: HttpRequest) -> JsonResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def task_status(request: HttpRequest, task_id: uuid.UUID) -> JsonResponse:
     """A task's state; its result (or error) only to staff."""
     from celery.result import AsyncResult
@@ -136,7 +136,7 @@ def _queue(task_type: str, data: dict[str, Any]) -> dict[str, Any]:
         return {"error": str(exc)}
 
 
-@require_GET
+@require_safe
 def tasks_index(request: HttpRequest) -> HttpResponse:
     return render(request, "shop/tasks/index.html")
 
@@ -161,7 +161,7 @@ class ImageForm(forms.Form):
 
 @never_cache
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def thumbnail_page(request: HttpRequest) -> HttpResponse:
     form = ImageForm(request.POST or None, request.FILES or None)
     context: dict[str, Any] = {"form": form, "size": THUMBNAIL}
@@ -194,7 +194,7 @@ def _thumbnail(request: HttpRequest, upload: str) -> str | None:
 
 @never_cache
 @login_required
-@require_GET
+@require_safe
 def thumbnail_file(request: HttpRequest, upload: uuid.UUID) -> FileResponse:
     name = _thumbnail(request, str(upload))
     if name is None:
@@ -208,7 +208,7 @@ class ReportForm(forms.Form):
 
 @never_cache
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def report_page(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.POST or None)
     context: dict[str, Any] = {"form": form}
@@ -229,7 +229,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_GET
+@require_safe
 def report_download(request: HttpRequest, task_id: uuid.UUID) -> FileResponse:
     """The requester's own report only: the path holds the signed-in user's id."""
     name = report_name(int(request.user.pk or 0), str(task_id))
@@ -249,7 +249,7 @@ class CpuForm(forms.Form):
 
 @never_cache
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def cpu_page(request: HttpRequest) -> HttpResponse:
     form = CpuForm(request.POST or None)
     context: dict[str, Any] = {"form": form}

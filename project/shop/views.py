@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from kombu.exceptions import KombuError
 
 from perfsuite.cache import cache_response
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     context = {
         "first_product": Product.objects.only("pk").order_by("pk").first(),
@@ -38,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "shop/home.html", context)
 
 
-@require_GET
+@require_safe
 @cache_response(tags=["products"])
 def product_list(request: HttpRequest) -> HttpResponse:
     products = Product.objects.only(
@@ -49,14 +49,14 @@ def product_list(request: HttpRequest) -> HttpResponse:
     return render(request, "shop/product_list.html", {"page": page})
 
 
-@require_GET
+@require_safe
 @cache_response(tags=["products"])
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     product = get_object_or_404(Product, pk=pk)
     return render(request, "shop/product_detail.html", {"product": product})
 
 
-@require_GET
+@require_safe
 def post_list(request: HttpRequest) -> HttpResponse:
     posts = (
         Post.objects.filter(status=Post.Status.PUBLISHED)
@@ -68,7 +68,7 @@ def post_list(request: HttpRequest) -> HttpResponse:
     return render(request, "shop/post_list.html", {"page": page})
 
 
-@require_GET
+@require_safe
 def slow_posts(request: HttpRequest) -> HttpResponse:
     """The latest 100 posts written the slow way on purpose: one query per author (N+1,
     101 queries). ``?fixed=1`` shows the same page with ``select_related``: 1 query.
@@ -84,7 +84,7 @@ def slow_posts(request: HttpRequest) -> HttpResponse:
     return render(request, "shop/slow_posts.html", {"rows": rows, "fixed": fixed})
 
 
-@require_GET
+@require_safe
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(
         Post.objects.select_related("author"), pk=pk, status=Post.Status.PUBLISHED
@@ -92,7 +92,7 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "shop/post_detail.html", {"post": post})
 
 
-@require_GET
+@require_safe
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     user_id = int(request.user.pk or 0)  # login_required: a signed-in user
@@ -103,7 +103,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "shop/profile.html", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def run_demo_task(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {}
     status = 200

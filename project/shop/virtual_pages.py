@@ -14,7 +14,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from perfsuite.memo_components.virtual_sources import generated, register_source
 
@@ -30,12 +30,12 @@ def item(index: int) -> dict[str, Any]:
 register_source("items", generated(ITEMS, item))
 
 
-@require_GET
+@require_safe
 def items_page(request: HttpRequest) -> HttpResponse:
     return render(request, "shop/items.html", {"total": ITEMS})
 
 
-@require_GET
+@require_safe
 def products_virtual_page(request: HttpRequest) -> HttpResponse:
     products = Product.objects.only("pk", "name", "price").order_by("name", "pk")
     return render(request, "shop/products_virtual.html", {"products": products})

@@ -170,3 +170,43 @@ def test_sign_in_page_signs_in_the_demo_user(demo_cache: str, pages: list[str]) 
     assert response.status_code == 302 and response["Location"] == "/products/"
     page = client.get("/products/").content.decode()
     assert '<strong class="username">demo</strong>' in page
+
+
+@pytest.mark.parametrize("server", ["wsgi", "asgi"])
+def test_an_edited_product_shows_on_the_dashboard_at_once(
+    server: str, demo_cache: str, pages: list[str], django_capture_on_commit_callbacks: Any
+) -> None:
+    """The dashboard's lazy table lists the dearest products: a product edited in admin
+    (or anywhere) must show there on the next visit, not after the cache's TTL."""
+    import html
+    import re
+
+    get, _client = getter(server)
+
+    def data_table() -> str:
+        """The dashboard's Data tab as the browser loads it: the lazy URL in the page."""
+        page = get("/dashboard/").content.decode()
+        urls = re.findall(r'data-ps-lazy="([^"]+)" [^>]*data-ps-component="data_table"', page)
+        assert len(urls) == 1, "the data table's placeholder"
+        return get(html.unescape(urls[0])).content.decode()
+
+    dearest = Product.objects.order_by("-price", "pk").first()
+    assert dearest is not None and dearest.name in data_table()
+    assert get("/dashboard/").headers["X-Cache"] == "HIT"
+    dearest.name = "Renamed dearest product"
+    with django_capture_on_commit_callbacks(execute=True):  # the commit invalidates
+        dearest.save()
+    assert "Renamed dearest product" in data_table()
+    assert get("/dashboard/").headers["X-Cache"] == "HIT"
+    with django_capture_on_commit_callbacks(execute=True):
+        Post.objects.filter(status=Post.Status.PUBLISHED).first().delete()  # type: ignore[union-attr]
+    assert get("/dashboard/").headers["X-Cache"] != "HIT", "the posts count changed too"
+
+
+def test_every_read_only_page_answers_head(demo_cache: str, pages: list[str]) -> None:
+    """Uptime checkers send HEAD: a read-only page answers it as it answers GET."""
+    client = Client()
+    for path in pages:
+        got, head = client.get(path), client.head(path)
+        assert head.status_code == got.status_code, (path, head.status_code)
+        assert head.content == b"", path

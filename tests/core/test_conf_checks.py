@@ -64,3 +64,15 @@ def test_bad_value_at_run_time_falls_back_to_default_with_a_warning(caplog) -> N
 def test_unknown_attribute_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="NOPE"):
         perf_settings.NOPE  # noqa: B018
+
+
+def test_the_redis_store_without_the_redis_package_is_e004(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "redis", None)  # "import redis" raises ImportError
+    with override_settings(PERFSUITE={"STORE": "redis", "REDIS_URL": "redis://127.0.0.1:1/0"}):
+        errors = perfsuite_errors()
+    assert [e.id for e in errors] == ["perfsuite.E004"]
+    assert "django-perfsuite[redis]" in errors[0].hint

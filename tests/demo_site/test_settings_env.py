@@ -122,3 +122,34 @@ def test_a_fresh_checkout_without_var_can_migrate(tmp_path) -> None:
     result = manage("migrate", "--noinput", env=demo_env(PERFSUITE_VAR_DIR=str(var)))
     assert result.returncode == 0, result.stderr
     assert (var / "db.sqlite3").is_file()
+
+
+SERVER_ERROR = """
+import sys, types
+import django
+django.setup()
+from django.test import Client, override_settings
+from django.urls import path
+
+def boom(request):
+    raise RuntimeError("a bug in a view")
+
+urls = types.ModuleType("boom_urls")
+urls.urlpatterns = [path("boom/", boom)]
+sys.modules["boom_urls"] = urls
+with override_settings(ROOT_URLCONF="boom_urls"):
+    print(Client(raise_request_exception=False).get("/boom/").status_code)
+"""
+
+
+@pytest.mark.parametrize("debug", ["0", "1"])
+def test_the_traceback_of_a_500_reaches_the_servers_log(debug: str) -> None:
+    env = demo_env(
+        DJANGO_DEBUG=debug,
+        DJANGO_SECRET_KEY="log-test-secret-0123456789abcdefghijklmnopqrstuvwxyz-0123",
+        DJANGO_ALLOWED_HOSTS="testserver",
+    )
+    result = run_python(SERVER_ERROR, env)
+    assert result.stdout.strip() == "500", result.stderr
+    assert result.stderr.count("RuntimeError: a bug in a view") == 1, result.stderr
+    assert "Internal Server Error: /boom/" in result.stderr

@@ -60,11 +60,19 @@ def accepted(server: uvicorn.Server) -> int:
     return len(server.server_state.connections)
 
 
+def accepting(server: uvicorn.Server) -> bool:
+    """Whether the server's loop still watches a listening socket (drain not in effect)."""
+    listening = server.servers[0]
+    selector = listening.get_loop()._selector  # type: ignore[attr-defined]
+    return any(sock.fileno() in selector.get_map() for sock in listening.sockets)
+
+
 def test_a_connection_accepted_before_the_exit_is_answered(server: uvicorn.Server) -> None:
     early = connect(server)
     wait_until(lambda: accepted(server) == 1, "accepted")
     log = Log()
     uvicorn_drain.request_exit(server, log)
+    wait_until(lambda: not accepting(server), "no longer accepting")  # on the server's loop
     late = connect(server)  # the kernel queues it; the retiring server no longer accepts
     time.sleep(0.2)
     assert not server.should_exit  # it waits for the request of the one accepted
