@@ -22,7 +22,7 @@ from collections.abc import Callable
 from contextlib import ContextDecorator
 from typing import Any
 
-from .instrumentation import QueryLog, begin, end, install_everywhere
+from .instrumentation import QueryLog, install_everywhere, observe, unobserve
 
 
 class QueryBudgetExceeded(AssertionError):
@@ -41,11 +41,11 @@ class assert_max_queries(ContextDecorator):
     def __enter__(self) -> QueryLog:
         install_everywhere()
         self.log = QueryLog(threshold=1 << 30, keep_sql=True)
-        self._token = begin(self.log)
+        self._token = observe(self.log)  # beside any request log, never instead
         return self.log
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        end(self._token)
+        unobserve(self._token)
         if exc_type is not None:
             return
         log = self.log

@@ -52,6 +52,9 @@ class QueryLog:
 
 
 _current: ContextVar[QueryLog | None] = ContextVar("perfsuite_query_log", default=None)
+#: the logs of the budgets around this code (``assert_max_queries``), innermost last:
+#: they see every query, whatever request log (the middleware's) is current
+_budgets: ContextVar[tuple[QueryLog, ...]] = ContextVar("perfsuite_query_budgets", default=())
 
 
 def begin(log: QueryLog) -> Token[QueryLog | None]:
@@ -64,6 +67,15 @@ def end(token: Token[QueryLog | None]) -> None:
 
 def current() -> QueryLog | None:
     return _current.get()
+
+
+def observe(log: QueryLog) -> Token[tuple[QueryLog, ...]]:
+    """Count every query of this context into ``log`` too, beside the current log."""
+    return _budgets.set((*_budgets.get(), log))
+
+
+def unobserve(token: Token[tuple[QueryLog, ...]]) -> None:
+    _budgets.reset(token)
 
 
 @contextmanager
@@ -92,22 +104,32 @@ def fingerprint(sql: str) -> str:
 
 def _record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
     log = _current.get()
-    if log is None:
+    budgets = _budgets.get()
+    if log is None and not budgets:
         return execute(sql, params, many, context)
     start = _perf_counter()
     try:
         return execute(sql, params, many, context)
     finally:
-        log.seconds += _perf_counter() - start
-        log.count += 1
+        elapsed = _perf_counter() - start
         shape = fingerprint(sql)
-        seen = log.shapes.get(shape, 0) + 1
-        log.shapes[shape] = seen
-        log.last_shape = shape
-        if log.keep_sql:
-            log.statements.append(sql)
-        if seen == log.threshold and log.on_repeat is not None and not log.silenced:
-            log.on_repeat(log, shape, seen)
+        if log is not None:
+            _add(log, sql, shape, elapsed)
+        for budget in budgets:
+            if budget is not log:
+                _add(budget, sql, shape, elapsed)
+
+
+def _add(log: QueryLog, sql: str, shape: str, elapsed: float) -> None:
+    log.seconds += elapsed
+    log.count += 1
+    seen = log.shapes.get(shape, 0) + 1
+    log.shapes[shape] = seen
+    log.last_shape = shape
+    if log.keep_sql:
+        log.statements.append(sql)
+    if seen == log.threshold and log.on_repeat is not None and not log.silenced:
+        log.on_repeat(log, shape, seen)
 
 
 def install(connection: BaseDatabaseWrapper) -> None:
