@@ -19,8 +19,6 @@ blocks inside :func:`~.instrumentation.silence_n_plus_one` are left alone, for b
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import threading
 import time
 import warnings
@@ -31,17 +29,12 @@ from typing import Any
 
 from perfsuite.core.timing import route_of
 
+from .callers import caller, request_boundary
 from .instrumentation import QueryLog
 
+__all__ = ["caller", "request_boundary"]  # their home was here
+
 logger = logging.getLogger("perfsuite.query_opt")
-
-_SKIP = (
-    os.sep + os.path.join("django", ""),
-    os.sep + os.path.join("perfsuite", ""),
-    os.sep + os.path.join("asgiref", ""),
-    os.path.dirname(os.__file__) + os.sep,
-)
-
 
 #: the kinds of findings (``Finding.kind``)
 N_PLUS_ONE = "n_plus_one"
@@ -103,43 +96,6 @@ recent: deque[Finding] = deque(maxlen=50)
 _lock = threading.Lock()
 
 
-#: file name -> whether its frames are skipped (a dict lookup per frame, not a scan)
-_skipped: dict[str, bool] = {}
-#: code of the frames where a request begins (the middleware's): the walk stops there,
-#: so a query made by Django's own code is not blamed on whoever sent the request
-_boundaries: set[Any] = set()
-
-
-def request_boundary(*functions: Any) -> None:
-    """Stop :func:`caller`'s walk at the frames of these functions."""
-    _boundaries.update(f.__code__ for f in functions)
-
-
-def caller() -> str:
-    """``file:line`` of the innermost frame outside Django, the suite and the stdlib,
-    below the request's middleware; ``"unknown"`` when there is none."""
-    frame: Any = sys._getframe(1)
-    skipped = _skipped
-    while frame is not None:
-        code = frame.f_code
-        path = code.co_filename
-        skip = skipped.get(path)
-        if skip is None:
-            skip = any(part in path for part in _SKIP) or "site-packages" in path
-            if len(skipped) < 10_000:
-                skipped[path] = skip
-        if skip and code in _boundaries:
-            break
-        if not skip:
-            try:
-                path = os.path.relpath(path)
-            except ValueError:  # another drive
-                pass
-            return f"{path}:{frame.f_lineno}"
-        frame = frame.f_back
-    return "unknown"
-
-
 class Detector:
     """What a request's log does when a shape reaches the threshold, and with the
     unused eager loads it is told of at the end of the request."""
@@ -168,7 +124,8 @@ class Detector:
         route = route_of(self.request)
         if self.allowed(route, shape):
             return
-        finding = Finding(route, shape, count, caller(), time.time())
+        where = caller(task=log.task, templates=True)
+        finding = Finding(route, shape, count, where, time.time())
         self._report(finding, self.mode, NPlusOneWarning, NPlusOneError)
 
     def unused(self, loads: Iterable[tuple[str, str, str, str, int]]) -> list[Finding]:

@@ -45,6 +45,8 @@ class QueryLog:
     last_shape: str = ""
     #: the request's unused-eager-load tracker (:mod:`.eager`), None when not tracked
     eager: Any = None
+    #: the request's asyncio task under ASGI (where its ``await`` of the ORM is found)
+    task: Any = None
 
     def duplicates(self) -> int:
         """Queries beyond the first of each SQL shape."""

@@ -12,6 +12,7 @@ docs/query_opt.md) and nothing when ``QUERY_INSTRUMENTATION`` is off.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -58,6 +59,7 @@ class QueryInstrumentationMiddleware:
 
     async def __acall__(self, request: HttpRequest) -> Any:
         log, detector = _open(request)
+        log.task = asyncio.current_task()  # an awaited ORM call's caller is found there
         token = begin(log)
         try:
             response = await self.get_response(request)

@@ -13,7 +13,9 @@ MIDDLEWARE = [
 
 
 def line_of(marker: str) -> str:
-    for number, line in enumerate(URLS.read_text().splitlines(), 1):
-        if marker in line:
-            return f"tests/query_opt/urls.py:{number}"
+    """``file:line`` of ``marker`` in the test views, or in their template."""
+    for source in (URLS, URLS.parent / "templates" / "n_plus_one.html"):
+        for number, line in enumerate(source.read_text().splitlines(), 1):
+            if marker in line:
+                return f"{source.relative_to(URLS.parents[2])}:{number}"
     raise AssertionError(marker)

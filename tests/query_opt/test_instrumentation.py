@@ -65,6 +65,9 @@ def test_async_orm_queries_land_in_the_request(posts: str) -> None:
         ("wsgi", "/n-plus-one/", "N_PLUS_ONE_LINE"),
         ("asgi", "/n-plus-one/", "N_PLUS_ONE_LINE"),
         ("asgi", "/async-n-plus-one/", "def _loop"),
+        ("wsgi", "/template-n-plus-one/", "TEMPLATE_N_PLUS_ONE_LINE"),
+        ("asgi", "/template-n-plus-one/", "TEMPLATE_N_PLUS_ONE_LINE"),
+        ("asgi", "/awaited-n-plus-one/", "AWAITED_LINE"),
     ],
 )
 def test_an_n_plus_one_is_found_once_with_its_line(

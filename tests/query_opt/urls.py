@@ -3,10 +3,15 @@ eager loads read and never read."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
+from django.template import Engine, engines
+from django.template.backends.django import Template as BackendTemplate
+from django.template.response import TemplateResponse
 from django.urls import path
 
 from perfsuite.query_opt.instrumentation import silence_n_plus_one
@@ -102,7 +107,27 @@ def eager_nested_unused(request: HttpRequest) -> HttpResponse:
     return HttpResponse(" ".join(p.author.username for p in posts))
 
 
+_templates = Engine(dirs=[str(Path(__file__).parent / "templates")])
+
+
+def template_n_plus_one(request: HttpRequest) -> TemplateResponse:
+    """The loop in a template rendered after the view returned."""
+    posts = Post.objects.order_by("pk")[:10]
+    template = BackendTemplate(_templates.get_template("n_plus_one.html"), engines["django"])
+    return TemplateResponse(request, template, {"posts": posts})
+
+
+async def awaited_n_plus_one(request: HttpRequest) -> HttpResponse:
+    names = []
+    async for post in Post.objects.order_by("pk")[:10]:
+        author = await get_user_model().objects.aget(pk=post.author_id)  # AWAITED_LINE
+        names.append(author.username)
+    return HttpResponse(" ".join(names))
+
+
 urlpatterns = [
+    path("template-n-plus-one/", template_n_plus_one),
+    path("awaited-n-plus-one/", awaited_n_plus_one),
     path("n-plus-one/", n_plus_one),
     path("joined/", joined),
     path("silenced/", silenced),
