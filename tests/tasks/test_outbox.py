@@ -114,6 +114,7 @@ def test_relays_in_parallel_never_send_a_row_twice(broker: Any, postgres_alias: 
     server.stop()  # every task waits in the outbox
     with override_settings(PERFSUITE={"STORE": "local", "TASK_OUTBOX": True}):
         ids = {processor.queue_task("note", {"text": f"n{n}"}) for n in range(150)}
+        assert outbox.waiting() == 150  # this process's notes on its rows written
         server.start()
         counts: list[int] = []
 
