@@ -176,6 +176,17 @@ def environment(redis_url: str) -> dict[str, str]:
     }
 
 
+def stop_workers(procs: dict[str, subprocess.Popen[bytes]]) -> None:
+    """Warm shutdown of every worker (SIGTERM), a kill after 30 s."""
+    for proc in procs.values():
+        proc.terminate()
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def start_workers(env: dict[str, str], configs: dict[str, tuple[Any, ...]]) -> dict[str, Any]:
     """One worker per queue (the two suite configurations share one)."""
     quiet = {**env, "BENCH_SIGNALS": "0"}
@@ -270,13 +281,7 @@ def main() -> int:
             {name: config(name) for name in names}, repetitions=reps
         )
     finally:
-        for proc in procs.values():
-            proc.terminate()
-        for proc in procs.values():
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_workers(procs)
         server.cleanup()
     print(f"## Celery no-op tasks through Redis, 1 worker -c2, {n} tasks a run, {reps} runs\n")
     print(

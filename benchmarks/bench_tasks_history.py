@@ -63,13 +63,7 @@ def main() -> int:
         enqueue(server.url)
         end_to_end(server.url)
     finally:
-        for proc in procs.values():
-            proc.terminate()
-        for proc in procs.values():
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        bench_tasks.stop_workers(procs)
         server.cleanup()
     return 0
 

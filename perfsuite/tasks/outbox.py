@@ -36,38 +36,30 @@ BATCH = 100
 GRACE = 5.0
 
 
-def write(
-    task_name: str,
-    kwargs: dict[str, Any],
-    task_id: str,
-    headers: dict[str, Any],
-    countdown: float | None,
-) -> Any:
-    from .models import OutboxTask
-
-    return OutboxTask.objects.create(
-        task_id=task_id, task_name=task_name, kwargs=kwargs, headers=headers, countdown=countdown
-    )
-
-
 #: after a broker failure, enqueues leave their rows to the relay for a while (1 s,
 #: doubling up to 30 s) instead of each waiting for the broker again
 breaker = Breaker("task broker (outbox)", base=1.0, cap=30.0)
 
 
-def send_after_commit(
+def enqueue(
     task_name: str,
     kwargs: dict[str, Any],
     task_id: str,
     headers: dict[str, Any],
     countdown: float | None,
-    using: str | None,
-) -> None:
-    """After the caller's commit, send the row's message now, unless the broker failed
-    lately. Whatever goes wrong then stays here: the row is committed and the relay
-    sends it, so the caller's enqueue succeeded (an error would make a user retry: the
-    work twice); any failure opens the breaker."""
-    from .processor import BrokerUnavailable, publish
+    using: str | None = None,
+) -> Any:
+    """Write the task's row in the caller's transaction and send its message right
+    after the commit, unless the broker failed lately. Whatever goes wrong then stays
+    here: the row is committed and the relay sends it, so the caller's enqueue
+    succeeded (an error would make a user retry: the work twice); any failure opens
+    the breaker. Returns the row."""
+    from .models import OutboxTask
+    from .processor import publish
+
+    row = OutboxTask.objects.using(using).create(
+        task_id=task_id, task_name=task_name, kwargs=kwargs, headers=headers, countdown=countdown
+    )
 
     def send() -> None:
         if not breaker.allow():
@@ -76,17 +68,25 @@ def send_after_commit(
         try:
             publish(task_name, kwargs, task_id, headers, countdown)
         except Exception as exc:
-            breaker.failure()
-            marks.add_left(task_id, str(exc)[:1000] or repr(exc))
-            if isinstance(exc, BrokerUnavailable):
-                logger.warning("outbox: the broker is unreachable; %s waits", task_id)
-            else:
-                logger.exception("outbox: sending %s after the commit failed; it waits", task_id)
+            marks.add_left(task_id, _failed(task_id, exc))
             return
         breaker.success()
         marks.add_sent(task_id)
 
     transaction.on_commit(send, using=using)
+    return row
+
+
+def _failed(task_id: str, exc: Exception) -> str:
+    """Open the breaker and log a failed send; the error text to keep on the row."""
+    from .processor import BrokerUnavailable
+
+    breaker.failure()
+    if isinstance(exc, BrokerUnavailable):
+        logger.warning("outbox: the broker is unreachable; %s waits", task_id)
+    else:
+        logger.exception("outbox: sending %s failed; it waits", task_id)
+    return str(exc)[:1000] or repr(exc)
 
 
 def relay(limit: int | None = None, grace: float = GRACE) -> int:
@@ -94,7 +94,7 @@ def relay(limit: int | None = None, grace: float = GRACE) -> int:
     left to its own process for ``grace`` seconds. Stops at the first failure to send
     (the rows stay, with the error noted)."""
     from .models import OutboxTask
-    from .processor import BrokerUnavailable, publish
+    from .processor import publish
 
     marks.flush()  # this process's sends first: their rows are not sent twice
     alias = router.db_for_write(OutboxTask)
@@ -113,14 +113,9 @@ def relay(limit: int | None = None, grace: float = GRACE) -> int:
                 try:
                     publish(row.task_name, row.kwargs, row.task_id, row.headers, row.countdown)
                 except Exception as exc:
-                    breaker.failure()
                     row.attempts += 1
-                    row.last_error = str(exc)[:1000] or repr(exc)
+                    row.last_error = _failed(row.task_id, exc)
                     row.save(update_fields=["attempts", "last_error"])
-                    if isinstance(exc, BrokerUnavailable):
-                        logger.warning("outbox: the broker is unreachable; %s waits", row.task_id)
-                    else:
-                        logger.exception("outbox: sending %s failed; it waits", row.task_id)
                     return sent
                 breaker.success()
                 row.sent_at = timezone.now()

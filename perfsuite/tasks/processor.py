@@ -150,9 +150,7 @@ class BackgroundTaskProcessor:
         headers = {KEY_HEADER: idempotency_key} if idempotency_key else {}
 
         if perf_settings.as_dict()["TASK_OUTBOX"]:
-            name = task_name(spec.task)
-            outbox.write(name, payload, task_id, headers, countdown)
-            outbox.send_after_commit(name, payload, task_id, headers, countdown, using)
+            outbox.enqueue(task_name(spec.task), payload, task_id, headers, countdown, using)
             return task_id
 
         def send() -> None:

@@ -19,17 +19,11 @@ from typing import Any
 import pytest
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright
+from tests.memo_components.test_virtual_browser import WATCH
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 LIST = ".ps-vlist"
-WATCH = """() => {
-  const rows = document.querySelector('.ps-vlist .ps-vrows');
-  window.psMostRows = rows.children.length;
-  new MutationObserver(() => {
-    window.psMostRows = Math.max(window.psMostRows, rows.children.length);
-  }).observe(rows, {childList: true});
-}"""
 # scrollTop, the row height, the list's height, and the loaded rows in view
 STATE = """() => {
   const el = document.querySelector('.ps-vlist'), box = el.getBoundingClientRect();
