@@ -72,22 +72,28 @@ class Marks:
             self._wake.wait(INTERVAL)
             self._wake.clear()
             try:  # the thread outlives any error: the next interval tries again
-                self.flush()
-                connections.close_all()  # this thread's connections: none left open
+                if self.flush():
+                    connections.close_all()  # this thread's connections: none left open
             except Exception as exc:
                 _warnings.warning("perfsuite could not mark outbox rows: %s", exc)
 
-    def flush(self) -> None:
-        """Write the pending marks (kept for the next try if the database refuses)."""
+    def forget(self) -> None:
+        """Drop what is pending (tests: their rows are gone with their database)."""
+        with self.lock:
+            self.sent, self.left = {}, {}
+
+    def flush(self) -> bool:
+        """Write the pending marks (kept for the next try if the database refuses);
+        False when there was nothing to write."""
         from .models import OutboxTask
 
         if os.getpid() != self.pid:
-            return
+            return False
         with self.lock:
             sent, self.sent = self.sent, {}
             left, self.left = self.left, {}
         if not sent and not left:
-            return
+            return False
         try:
             with transaction.atomic(using=_alias()):
                 rows = OutboxTask.objects.using(_alias()).filter(sent_at=None)
@@ -105,6 +111,7 @@ class Marks:
                 self.sent = {**sent, **self.sent}
                 self.left = {**left, **self.left}
             raise
+        return True
 
 
 def _alias() -> str:
